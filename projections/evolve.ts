@@ -1,0 +1,53 @@
+// The fold: (view, stored event) → view. Pure: no I/O, no clock; time comes from the event and
+// its store time. An event that cannot be decoded or applied becomes a rejected entry.
+import * as E from 'fp-ts/lib/Either.js';
+import { decodeEvent, salvageId } from '../streams/decode.js';
+import type { CoordinatorEvent } from '../streams/events.js';
+import { applyConflictResolved, applyPolicySet } from './admin.js';
+import { draftOf, reject, type Draft, type Touched } from './draft.js';
+import { applyChange } from './files.js';
+import { applyAck } from './pending.js';
+import { applyHeartbeat, applyRegionDeregistered, applyRegionRegistered } from './regions.js';
+import type { StoredEvent, View } from './view.js';
+
+const apply = (d: Draft, msg: StoredEvent, event: CoordinatorEvent): Draft => {
+  switch (event.type) {
+    case 'file.registered':
+    case 'file.updated':
+    case 'file.deleted':
+      return applyChange(d, msg, event);
+    case 'sync.acked':
+      return applyAck(d, msg, event);
+    case 'region.registered':
+      return applyRegionRegistered(d, msg, event);
+    case 'region.deregistered':
+      return applyRegionDeregistered(d, msg, event);
+    case 'region.heartbeat':
+      return applyHeartbeat(d, msg, event);
+    case 'conflict.resolved':
+      return applyConflictResolved(d, msg, event);
+    case 'policy.set':
+      return applyPolicySet(d, msg, event);
+  }
+};
+
+export type Step = { readonly view: View; readonly touched: readonly Touched[]; readonly event: CoordinatorEvent | null };
+
+/** Folds one stored event; `touched` lists the records it changed. Events at or below view.seq are ignored. */
+export const step = (view: View, msg: StoredEvent): Step => {
+  if (msg.seq <= view.seq) return { view, touched: [], event: null };
+  const decoded = decodeEvent(msg.subject, msg.data);
+  const start = draftOf(view);
+  const done = E.isLeft(decoded)
+    ? reject(start, msg, salvageId(msg.data), undefined, decoded.left)
+    : apply(start, msg, decoded.right);
+  return { view: { ...done.view, seq: msg.seq }, touched: done.touched, event: E.isRight(decoded) ? decoded.right : null };
+};
+
+export const evolve = (view: View, msg: StoredEvent): View => step(view, msg).view;
+
+export const fold = (view: View, msgs: Iterable<StoredEvent>): View => {
+  let current = view;
+  for (const msg of msgs) current = evolve(current, msg);
+  return current;
+};

@@ -1,0 +1,77 @@
+// What each region still has to apply: one entry per (region, file), always the newest version.
+import type { SyncAcked, VectorClock } from '../streams/events.js';
+import { effectiveAt, put, reject, remember, remove, type Draft } from './draft.js';
+import { compareVectorClocks, normalizeClock } from './vectorClock.js';
+import { pendingKey, type FileRecord, type RegionLocation, type StoredEvent } from './view.js';
+
+type Enqueue = {
+  readonly fileId: string;
+  readonly eventId: string;
+  readonly seq: number;
+  readonly clock: VectorClock;
+  readonly deleted: boolean;
+  readonly except: string;
+};
+
+const activeRegionIds = (d: Draft): string[] =>
+  [...d.view.regions.values()].filter((r) => r.active).map((r) => r.id).sort();
+
+export const enqueueForRegions = (d: Draft, change: Enqueue): Draft => {
+  const { except, ...rest } = change;
+  let next = remove(d, 'pending', pendingKey(except, change.fileId));
+  for (const regionId of activeRegionIds(d)) {
+    if (regionId !== except) next = put(next, 'pending', pendingKey(regionId, change.fileId), { regionId, ...rest });
+  }
+  return next;
+};
+
+export const dropRegionPending = (d: Draft, regionId: string): Draft => {
+  const keys = [...d.view.pending.keys()].filter((k) => k.startsWith(`${regionId}/`)).sort();
+  return keys.reduce((acc, key) => remove(acc, 'pending', key), d);
+};
+
+const withLocation = (file: FileRecord, location: RegionLocation): FileRecord => ({
+  ...file,
+  locations: [...file.locations.filter((l) => l.regionId !== location.regionId), location].sort((a, b) =>
+    a.regionId < b.regionId ? -1 : 1,
+  ),
+});
+
+/** A region says it holds these versions. Only the current version marks a copy synced. */
+export const applyAck = (d: Draft, msg: StoredEvent, event: SyncAcked): Draft => {
+  const region = d.view.regions.get(event.region);
+  if (region?.recentEventIds.includes(event.id)) return d;
+  if (region === undefined || !region.active) {
+    return reject(d, msg, event.id, event.type, `region: ${event.region} is not a registered region`);
+  }
+  let next = put(d, 'regions', region.id, { ...region, recentEventIds: remember(region.recentEventIds, event.id) });
+  const at = effectiveAt(event.at, msg.storedAt);
+  const problems: string[] = [];
+  event.files.forEach((ack, i) => {
+    const file = next.view.files.get(ack.fileId);
+    if (file === undefined) {
+      problems.push(`files.${i}.fileId: ${ack.fileId} is not registered`);
+      return;
+    }
+    const clock = normalizeClock(ack.clock);
+    const held = file.locations.find((l) => l.regionId === region.id);
+    switch (compareVectorClocks(clock, file.clock)) {
+      case 'EQUAL': {
+        if (held?.state !== 'synced') {
+          next = put(next, 'files', file.fileId, withLocation(file, { regionId: region.id, state: 'synced', lastSyncAt: at, clock }));
+        }
+        next = remove(next, 'pending', pendingKey(region.id, file.fileId));
+        return;
+      }
+      case 'BEFORE': {
+        if (held === undefined) {
+          next = put(next, 'files', file.fileId, withLocation(file, { regionId: region.id, state: 'stale', lastSyncAt: at, clock }));
+        }
+        return;
+      }
+      default:
+        problems.push(`files.${i}.clock: ${JSON.stringify(clock)} is not a version of ${file.fileId} the coordinator has seen`);
+    }
+  });
+  return problems.length === 0 ? next : reject(next, msg, event.id, event.type, `partially applied: ${problems.join('; ')}`);
+};

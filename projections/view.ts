@@ -1,0 +1,137 @@
+// The global metadata view: what the log says, as of `seq`. Plain JSON records inside persistent
+// maps, so a fold step copies only what it changes.
+import { Map as IMap } from 'immutable';
+import type { FileMetadata, RegionStatus, VectorClock } from '../streams/events.js';
+
+export type LocationState = 'synced' | 'syncing' | 'stale';
+
+export type RegionLocation = {
+  readonly regionId: string;
+  readonly state: LocationState;
+  readonly lastSyncAt: string | null;
+  /** The version this region holds (or was last told about). */
+  readonly clock: VectorClock;
+};
+
+/** Which event produced a record's current content, and when (effective time, see docs). */
+export type Provenance = { readonly eventId: string; readonly seq: number; readonly region: string; readonly at: string };
+
+export type FileRecord = {
+  readonly fileId: string;
+  readonly path: string;
+  readonly size: number;
+  readonly checksum: string;
+  readonly modifiedAt: string;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly deleted: boolean;
+  readonly clock: VectorClock;
+  readonly locations: readonly RegionLocation[];
+  readonly primary: string;
+  readonly replicas: number;
+  readonly version: Provenance;
+  /** Change events applied to this file (registrations, updates, deletes, conflict outcomes). */
+  readonly versions: number;
+  /** Ids of the latest applied change events: a late duplicate of one of them is a no-op. */
+  readonly recentEventIds: readonly string[];
+};
+
+export type RegionRecord = {
+  readonly id: string;
+  readonly name: string;
+  readonly endpoint: string;
+  readonly location: { readonly latitude: number; readonly longitude: number; readonly name?: string };
+  readonly capacity: { readonly totalBytes: number };
+  readonly status: RegionStatus;
+  readonly active: boolean;
+  readonly joinedAt: string;
+  readonly lastSeenAt: string;
+  /** The latest registration or deregistration: older ones are refused. */
+  readonly membership: { readonly eventId: string; readonly at: string };
+  readonly recentEventIds: readonly string[];
+};
+
+export type PendingChange = {
+  readonly regionId: string;
+  readonly fileId: string;
+  readonly eventId: string;
+  readonly seq: number;
+  readonly clock: VectorClock;
+  readonly deleted: boolean;
+};
+
+export type VersionSnapshot = {
+  readonly eventId: string;
+  readonly region: string;
+  readonly at: string;
+  readonly clock: VectorClock;
+  readonly deleted: boolean;
+  readonly file: FileMetadata;
+};
+
+export type ConflictRecord = {
+  readonly id: string;
+  readonly fileId: string;
+  readonly local: VersionSnapshot;
+  readonly remote: VersionSnapshot;
+  readonly detectedAt: string;
+  readonly detectedSeq: number;
+  readonly strategy: 'last_writer_wins' | 'merge' | 'manual' | 'fork';
+  readonly status: 'open' | 'resolved';
+  readonly resolution: { readonly winner: 'local' | 'remote' | 'merged'; readonly by: string; readonly at: string; readonly eventId: string } | null;
+};
+
+export type RejectedEntry = {
+  readonly key: string;
+  readonly seq: number;
+  readonly subject: string;
+  readonly storedAt: string;
+  readonly eventId: string | null;
+  readonly type: string | null;
+  readonly reason: string;
+};
+
+export type PolicyRecord = {
+  readonly pattern: string;
+  readonly sync: string | null;
+  readonly conflict: string | null;
+  readonly eventId: string;
+  readonly at: string;
+  readonly operator: string;
+};
+
+export type View = {
+  /** Stream sequence of the last event folded in (0: none). */
+  readonly seq: number;
+  readonly files: IMap<string, FileRecord>;
+  readonly regions: IMap<string, RegionRecord>;
+  /** Keyed `${regionId}/${fileId}`: the latest version each region still has to apply. */
+  readonly pending: IMap<string, PendingChange>;
+  readonly conflicts: IMap<string, ConflictRecord>;
+  readonly rejected: IMap<string, RejectedEntry>;
+  readonly policies: IMap<string, PolicyRecord>;
+};
+
+export type Collection = Exclude<keyof View, 'seq'>;
+export const COLLECTIONS: readonly Collection[] = ['files', 'regions', 'pending', 'conflicts', 'rejected', 'policies'];
+export type RecordOf<C extends Collection> = View[C] extends IMap<string, infer V> ? V : never;
+
+export const emptyView = (): View => ({
+  seq: 0,
+  files: IMap(),
+  regions: IMap(),
+  pending: IMap(),
+  conflicts: IMap(),
+  rejected: IMap(),
+  policies: IMap(),
+});
+
+export const pendingKey = (regionId: string, fileId: string): string => `${regionId}/${fileId}`;
+
+/** A message as stored in the stream: the fold's only input. */
+export type StoredEvent = {
+  readonly seq: number;
+  readonly subject: string;
+  /** JetStream's store time (RFC 3339): one clock for every region. */
+  readonly storedAt: string;
+  readonly data: Uint8Array;
+};

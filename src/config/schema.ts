@@ -1,0 +1,83 @@
+// The coordinator's configuration: the seed's YAML keys plus what running needs. Every key has a
+// default, so no configuration at all runs the embedded local stack.
+import * as t from 'io-ts';
+
+const DURATION = /^(\d+)(ms|s|m|h)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "500ms", "10s", "2m", "1h" → milliseconds. */
+export const Duration = new t.Type<number, string, unknown>(
+  'duration like 500ms, 10s, 2m or 1h',
+  (u): u is number => typeof u === 'number',
+  (u, c) => {
+    const match = typeof u === 'string' ? DURATION.exec(u.trim()) : null;
+    return match?.[1] !== undefined && match[2] !== undefined
+      ? t.success(Number(match[1]) * (UNIT_MS[match[2]] ?? 1))
+      : t.failure(u, c);
+  },
+  (ms) => `${ms}ms`,
+);
+
+const int = (min: number, max: number) =>
+  t.refinement(t.number, (n): boolean => Number.isInteger(n) && n >= min && n <= max, `integer from ${min} to ${max}`);
+const text = (what: string, pattern: RegExp) => t.refinement(t.string, (s): boolean => pattern.test(s), what);
+
+const Url = (schemes: string[]) =>
+  t.refinement(t.string, (s): boolean => {
+    try {
+      return schemes.includes(new URL(s).protocol.replace(/:$/, ''));
+    } catch {
+      return false;
+    }
+  }, `URL (${schemes.join(' or ')})`);
+
+export const ConfigCodec = t.type({
+  coordinator: t.type({
+    id: text('name of 1-64 chars of A-Z a-z 0-9 . _ -', /^[A-Za-z0-9._-]{1,64}$/),
+    data_dir: text('non-empty path', /./),
+    metrics_port: int(0, 65535),
+    log_level: t.keyof({ fatal: null, error: null, warn: null, info: null, debug: null, trace: null }),
+  }),
+  etcd: t.type({
+    endpoints: t.array(Url(['http', 'https'])),
+    dial_timeout: Duration,
+    prefix: text('etcd key prefix like /jzse (starts with /, no trailing /)', /^\/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/),
+    lease_ttl: Duration,
+  }),
+  nats: t.type({
+    url: t.union([Url(['nats', 'tls']), t.null]),
+    cluster_id: text('name of 1-64 chars of A-Z a-z 0-9 . _ -', /^[A-Za-z0-9._-]{1,64}$/),
+    stream: text('stream name of A-Z a-z 0-9 _ -', /^[A-Za-z0-9_-]{1,64}$/),
+    replicas: int(1, 5),
+    duplicate_window: Duration,
+    max_bytes: int(0, Number.MAX_SAFE_INTEGER),
+  }),
+  sync: t.type({
+    default_strategy: t.keyof({ eager: null, lazy: null, on_demand: null }),
+    batch_size: int(1, 10_000),
+    broadcast_timeout: Duration,
+  }),
+  conflict: t.type({
+    default_strategy: t.keyof({ last_writer_wins: null, merge: null, manual: null, fork: null }),
+    auto_resolve: t.boolean,
+  }),
+  projector: t.type({
+    batch_events: int(1, 100_000),
+    max_txn_ops: int(2, 10_000),
+    max_txn_bytes: int(1024, 64 * 1024 * 1024),
+  }),
+});
+
+export type Config = t.TypeOf<typeof ConfigCodec>;
+
+/** Raw defaults, in the same form a YAML file would give them. */
+export const DEFAULTS = {
+  coordinator: { id: 'coordinator-1', data_dir: '.jzse', metrics_port: 9464, log_level: 'info' },
+  // No endpoints / url: start etcd and nats-server as child processes (the embedded local stack).
+  etcd: { endpoints: [], dial_timeout: '5s', prefix: '/jzse', lease_ttl: '5s' },
+  nats: { url: null, cluster_id: 'jzse', stream: 'JZSE_EVENTS', replicas: 1, duplicate_window: '2m', max_bytes: 0 },
+  sync: { default_strategy: 'lazy', batch_size: 100, broadcast_timeout: '10s' },
+  conflict: { default_strategy: 'last_writer_wins', auto_resolve: true },
+  // etcd 3.4 defaults: --max-txn-ops 128, --max-request-bytes 1.5 MiB; keep headroom for the fence.
+  projector: { batch_events: 1000, max_txn_ops: 120, max_txn_bytes: 1_400_000 },
+} as const;

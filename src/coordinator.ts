@@ -1,0 +1,100 @@
+// One coordinator instance: appends events, campaigns for leadership, and projects while leader.
+import { Etcd3 } from 'etcd3';
+import type { Config } from './config/schema.js';
+import { ViewStore } from './etcd/viewStore.js';
+import { campaign } from './leadership/election.js';
+import { createAppender, type Appender } from './nats/appender.js';
+import { connectNats, type Nats } from './nats/connection.js';
+import { ensureEventStream } from './nats/stream.js';
+import type { Logger } from './observability/log.js';
+import type { Metrics } from './observability/metrics.js';
+import { runProjector } from './projector/projector.js';
+import { delay } from './util/waitFor.js';
+
+export type Coordinator = {
+  readonly appender: Appender;
+  readonly store: ViewStore;
+  readonly nats: Nats;
+  readonly etcd: Etcd3;
+  readonly isLeader: () => boolean;
+  /** Stops projecting, resigns leadership and closes connections. */
+  readonly stop: () => Promise<void>;
+};
+
+export const viewPrefix = (config: Config): string => `${config.etcd.prefix}/view`;
+
+export const connectEtcd = (config: Config): Etcd3 =>
+  new Etcd3({
+    hosts: config.etcd.endpoints,
+    dialTimeout: config.etcd.dial_timeout,
+    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + Math.max(5000, config.etcd.dial_timeout) }),
+  });
+
+export const startCoordinator = async (
+  config: Config,
+  endpoints: { natsUrl: string; etcd: string[] },
+  log: Logger,
+  metrics: Metrics,
+): Promise<Coordinator> => {
+  const resolved: Config = { ...config, etcd: { ...config.etcd, endpoints: endpoints.etcd } };
+  const nats = await connectNats(endpoints.natsUrl, `jzse-${config.coordinator.id}`, log);
+  await ensureEventStream(nats.jsm, {
+    name: config.nats.stream,
+    replicas: config.nats.replicas,
+    duplicateWindowMs: config.nats.duplicate_window,
+    maxBytes: config.nats.max_bytes,
+  }, log);
+  const etcd = connectEtcd(resolved);
+  const store = new ViewStore(etcd, viewPrefix(config), {
+    maxTxnOps: config.projector.max_txn_ops,
+    maxTxnBytes: config.projector.max_txn_bytes,
+  });
+  const appender = createAppender(nats.js, { stream: config.nats.stream }, log, metrics);
+
+  const stopping = new AbortController();
+  let leading = false;
+  let resign: (() => Promise<void>) | undefined;
+
+  const lead = async (): Promise<void> => {
+    while (!stopping.signal.aborted) {
+      try {
+        const leadership = await campaign(etcd, config.etcd.prefix, config.coordinator.id, config.etcd.lease_ttl, stopping.signal);
+        if (leadership === undefined) continue;
+        resign = leadership.resign;
+        leading = true;
+        metrics.isLeader.set(1);
+        log.info({ fence: leadership.fence }, 'elected projecting leader');
+        const exit = await runProjector(
+          { js: nats.js, jsm: nats.jsm, stream: config.nats.stream, store, fence: leadership.fence, batchEvents: config.projector.batch_events, log, metrics },
+          AbortSignal.any([stopping.signal, leadership.lost]),
+        );
+        leading = false;
+        metrics.isLeader.set(0);
+        if (exit === 'deposed' || leadership.lost.aborted) log.warn('lost leadership; campaigning again as a follower');
+        await leadership.resign();
+      } catch (error) {
+        leading = false;
+        metrics.isLeader.set(0);
+        if (stopping.signal.aborted) break;
+        log.error({ err: error }, 'leadership loop failed; retrying');
+        await delay(500);
+      }
+    }
+  };
+  const leadLoop = lead();
+
+  return {
+    appender,
+    store,
+    nats,
+    etcd,
+    isLeader: () => leading,
+    stop: async () => {
+      stopping.abort();
+      await leadLoop;
+      await resign?.();
+      await nats.nc.drain().catch(() => undefined);
+      etcd.close();
+    },
+  };
+};

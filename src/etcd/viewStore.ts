@@ -1,0 +1,132 @@
+// The view in etcd. Writes are fenced by the leader's election key; a batch's last transaction
+// moves the checkpoint, compare-and-set against the previous one. A batch larger than one etcd
+// transaction is written in several; if the writer dies in between, recovery rolls the keys
+// written past the checkpoint back to their value at the checkpoint's revision.
+import type { Etcd3 } from 'etcd3';
+import type { ICompare, IRequestOp } from 'etcd3/lib/rpc.js';
+import { failpoint } from '../util/failpoint.js';
+import { canonicalJson, checkpointKey, type KeyWrite } from '../../projections/layout.js';
+
+export type Fence = { readonly key: string; readonly createRevision: string };
+export type Checkpoint = { readonly seq: number; readonly revision: string };
+export type CommitResult = 'committed' | 'fenced' | 'checkpoint-moved';
+export type Limits = { readonly maxTxnOps: number; readonly maxTxnBytes: number };
+
+const PAGE = 2000;
+const IN_FLIGHT = 8;
+
+const prefixEnd = (prefix: Buffer): Buffer => {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i]! < 0xff) {
+      end[i]! += 1;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]);
+};
+
+const toOp = (w: KeyWrite): IRequestOp =>
+  w.value === null
+    ? { request_delete_range: { key: Buffer.from(w.key) } }
+    : { request_put: { key: Buffer.from(w.key), value: Buffer.from(w.value) } };
+
+export class ViewStore {
+  constructor(
+    private readonly client: Etcd3,
+    readonly prefix: string,
+    private readonly limits: Limits,
+  ) {}
+
+  async readCheckpoint(): Promise<Checkpoint | undefined> {
+    const res = await this.client.kv.range({ key: Buffer.from(checkpointKey(this.prefix)) });
+    const kv = res.kvs[0];
+    if (kv === undefined) return undefined;
+    return { seq: (JSON.parse(kv.value.toString()) as { seq: number }).seq, revision: kv.mod_revision };
+  }
+
+  /** Every key under the prefix, paged, at `revision` (or now). mod_revision comes along. */
+  async *scan(options: { revision?: string; minModRevision?: string } = {}): AsyncGenerator<{ key: string; value: string; modRevision: string }> {
+    const root = Buffer.from(`${this.prefix}/`);
+    const end = prefixEnd(root);
+    let from = root;
+    for (;;) {
+      const res = await this.client.kv.range({
+        key: from,
+        range_end: end,
+        limit: PAGE,
+        ...(options.revision === undefined ? {} : { revision: options.revision }),
+        ...(options.minModRevision === undefined ? {} : { min_mod_revision: options.minModRevision }),
+      });
+      for (const kv of res.kvs) yield { key: kv.key.toString(), value: kv.value.toString(), modRevision: kv.mod_revision };
+      const last = res.kvs[res.kvs.length - 1];
+      if (!res.more || last === undefined) return;
+      from = Buffer.concat([last.key, Buffer.from([0])]);
+      if (options.revision === undefined) options = { ...options, revision: res.header.revision };
+    }
+  }
+
+  private fenceCompare(fence: Fence): ICompare {
+    return { key: Buffer.from(fence.key), target: 'Create', result: 'Equal', create_revision: fence.createRevision };
+  }
+
+  private checkpointCompare(previous: number): ICompare {
+    const key = Buffer.from(checkpointKey(this.prefix));
+    return previous === 0
+      ? { key, target: 'Create', result: 'Equal', create_revision: 0 }
+      : { key, target: 'Value', result: 'Equal', value: Buffer.from(canonicalJson({ seq: previous })) };
+  }
+
+  private chunk(ops: IRequestOp[]): IRequestOp[][] {
+    const chunks: IRequestOp[][] = [];
+    let current: IRequestOp[] = [];
+    let bytes = 0;
+    for (const op of ops) {
+      const size = (op.request_put?.key?.length ?? op.request_delete_range?.key?.length ?? 0) + (op.request_put?.value?.length ?? 0) + 16;
+      if (current.length > 0 && (current.length >= this.limits.maxTxnOps || bytes + size > this.limits.maxTxnBytes)) {
+        chunks.push(current);
+        current = [];
+        bytes = 0;
+      }
+      current.push(op);
+      bytes += size;
+    }
+    chunks.push(current);
+    return chunks;
+  }
+
+  private async txn(compare: ICompare[], success: IRequestOp[]): Promise<boolean> {
+    return (await this.client.kv.txn({ compare, success })).succeeded;
+  }
+
+  /**
+   * Writes a batch and moves the checkpoint from `from` to `to`. Every transaction carries the fence,
+   * so a deposed leader changes nothing; the last one carries the checkpoint compare-and-set.
+   */
+  async commit(writes: readonly KeyWrite[], fence: Fence, from: number, to: number): Promise<CommitResult> {
+    const ops = writes.map(toOp);
+    ops.push({ request_put: { key: Buffer.from(checkpointKey(this.prefix)), value: Buffer.from(canonicalJson({ seq: to })) } });
+    const chunks = this.chunk(ops);
+    const last = chunks.pop() ?? [];
+    for (let i = 0; i < chunks.length; i += IN_FLIGHT) {
+      const results = await Promise.all(chunks.slice(i, i + IN_FLIGHT).map((c) => this.txn([this.fenceCompare(fence)], c)));
+      if (results.includes(false)) return 'fenced';
+      failpoint('view.commit.between-transactions');
+    }
+    if (await this.txn([this.fenceCompare(fence), this.checkpointCompare(from)], last)) return 'committed';
+    return (await this.holds(fence)) ? 'checkpoint-moved' : 'fenced';
+  }
+
+  /** Writes without moving the checkpoint (repairs), fenced. */
+  async repair(writes: readonly KeyWrite[], fence: Fence): Promise<boolean> {
+    for (const c of this.chunk(writes.map(toOp))) {
+      if (c.length > 0 && !(await this.txn([this.fenceCompare(fence)], c))) return false;
+    }
+    return true;
+  }
+
+  async holds(fence: Fence): Promise<boolean> {
+    const res = await this.client.kv.range({ key: Buffer.from(fence.key) });
+    return res.kvs[0]?.create_revision === fence.createRevision;
+  }
+}

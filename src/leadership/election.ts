@@ -1,0 +1,49 @@
+// The projecting leader, elected through etcd. Leadership is a lease-bound key; its create
+// revision is the fence every view transaction compares, so a deposed leader writes nothing.
+import type { Etcd3 } from 'etcd3';
+import type { Fence } from '../etcd/viewStore.js';
+
+export type Leadership = {
+  readonly fence: Fence;
+  /** Aborted when the lease is lost (keep-alive failed or revoked). */
+  readonly lost: AbortSignal;
+  /** Revokes the lease: the next candidate takes over at once instead of after the TTL. */
+  readonly resign: () => Promise<void>;
+};
+
+export const electionKeyPrefix = (prefix: string): string => `${prefix}/election/projector/`;
+
+/** Campaigns until elected; resolves undefined if `signal` aborts first. */
+export const campaign = async (
+  client: Etcd3,
+  prefix: string,
+  candidate: string,
+  ttlMs: number,
+  signal: AbortSignal,
+): Promise<Leadership | undefined> => {
+  const c = client.namespace(`${prefix}/`).election('projector', Math.max(1, Math.ceil(ttlMs / 1000))).campaign(candidate);
+  const lost = new AbortController();
+  c.on('error', () => lost.abort());
+  const abandon = () => void c.resign().catch(() => undefined);
+  signal.addEventListener('abort', abandon, { once: true });
+  try {
+    const elected = await Promise.race([
+      c.wait().then(() => true),
+      new Promise<false>((resolve) => signal.addEventListener('abort', () => resolve(false), { once: true })),
+    ]);
+    if (!elected) return undefined;
+    const key = await c.getCampaignKey();
+    const kv = (await client.kv.range({ key: Buffer.from(key) })).kvs[0];
+    if (kv === undefined) {
+      lost.abort();
+      return undefined;
+    }
+    return {
+      fence: { key, createRevision: kv.create_revision },
+      lost: lost.signal,
+      resign: () => c.resign().catch(() => undefined),
+    };
+  } finally {
+    signal.removeEventListener('abort', abandon);
+  }
+};

@@ -1,0 +1,63 @@
+// `npm start`: load configuration (or run on embedded defaults), start what is missing of the local
+// stack, run one coordinator instance, and shut all of it down cleanly on SIGINT / SIGTERM.
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import { loadConfig } from './config/load.js';
+import { startCoordinator } from './coordinator.js';
+import { createLogger } from './observability/log.js';
+import { createMetrics, serveMetrics } from './observability/metrics.js';
+import { startEtcd, startNatsServer, type ServerProcess } from './stack/processes.js';
+
+const loaded = loadConfig();
+if (E.isLeft(loaded)) {
+  process.stderr.write(`jzse: invalid configuration, nothing started:\n${loaded.left.map((l) => `  - ${l}`).join('\n')}\n`);
+  process.exit(2);
+}
+const { config, file } = loaded.right;
+const log = createLogger(config.coordinator.log_level, config.coordinator.id);
+const metrics = createMetrics(true);
+const children: ServerProcess[] = [];
+
+const main = async (): Promise<void> => {
+  log.info({ configFile: file ?? '(none: embedded defaults)' }, 'starting JzSE coordinator');
+  const dataDir = resolve(config.coordinator.data_dir);
+  let natsUrl = config.nats.url;
+  if (natsUrl === null) {
+    mkdirSync(dataDir, { recursive: true });
+    const nats = await startNatsServer(resolve(dataDir, 'nats'));
+    children.push(nats);
+    natsUrl = nats.url;
+    log.info({ url: natsUrl, dir: resolve(dataDir, 'nats') }, 'embedded nats-server started');
+  }
+  let etcdEndpoints = config.etcd.endpoints;
+  if (etcdEndpoints.length === 0) {
+    const etcd = await startEtcd(resolve(dataDir, 'etcd'));
+    children.push(etcd);
+    etcdEndpoints = [etcd.endpoint];
+    log.info({ endpoint: etcd.endpoint, dir: resolve(dataDir, 'etcd') }, 'embedded etcd started');
+  }
+  const coordinator = await startCoordinator(config, { natsUrl, etcd: etcdEndpoints }, log, metrics);
+  const server = config.coordinator.metrics_port === 0 ? undefined : await serveMetrics(metrics, config.coordinator.metrics_port);
+  log.info({ nats: natsUrl, etcd: etcdEndpoints, metrics: server ? `http://127.0.0.1:${config.coordinator.metrics_port}/metrics` : 'off' }, 'coordinator ready');
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    server?.close();
+    await coordinator.stop();
+    for (const child of children.reverse()) await child.stop();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+};
+
+main().catch(async (error: unknown) => {
+  log.fatal({ err: error }, 'coordinator failed to start');
+  for (const child of children.reverse()) await child.stop();
+  process.exit(1);
+});

@@ -1,0 +1,25 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { Logger } from '../observability/log.js';
+
+export type Nats = { nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager };
+
+/** Connects and keeps reconnecting forever: a coordinator outlives nats-server restarts. */
+export const connectNats = async (url: string, name: string, log?: Logger): Promise<Nats> => {
+  const nc = await connect({
+    servers: url,
+    name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    waitOnFirstConnect: true,
+    timeout: 5000,
+  });
+  if (log) {
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error') log.warn({ nats: s.type }, `nats ${s.type}`);
+      }
+    })();
+  }
+  return { nc, js: jetstream(nc, { timeout: 10_000 }), jsm: await jetstreamManager(nc, { timeout: 10_000 }) };
+};

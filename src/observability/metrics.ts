@@ -1,0 +1,39 @@
+// Prometheus metrics, all named jzse_*; one registry per coordinator so tests can run several.
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const createMetrics = (defaults = false) => {
+  const registry = new Registry();
+  if (defaults) collectDefaultMetrics({ register: registry, prefix: 'jzse_process_' });
+  const registers = [registry];
+  return {
+    registry,
+    eventsAppended: new Counter({ name: 'jzse_events_appended_total', help: 'Events stored in the stream by this instance', labelNames: ['type', 'duplicate'], registers }),
+    appendErrors: new Counter({ name: 'jzse_append_errors_total', help: 'Appends that JetStream did not acknowledge', registers }),
+    eventsProjected: new Counter({ name: 'jzse_projector_events_total', help: 'Events folded into the view', labelNames: ['outcome'], registers }),
+    checkpoint: new Gauge({ name: 'jzse_projector_checkpoint_seq', help: 'Stream sequence the stored view reflects', registers }),
+    streamLastSeq: new Gauge({ name: 'jzse_stream_last_seq', help: 'Last sequence in the event stream, as last seen', registers }),
+    batchSeconds: new Histogram({ name: 'jzse_projector_batch_seconds', help: 'Time to write one projected batch to etcd', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers }),
+    txnFailures: new Counter({ name: 'jzse_projector_txn_failures_total', help: 'etcd view transactions refused', labelNames: ['reason'], registers }),
+    isLeader: new Gauge({ name: 'jzse_leader', help: '1 while this instance is the projecting leader', registers }),
+    rebuilds: new Counter({ name: 'jzse_view_rebuilds_total', help: 'Views rebuilt from the stream', labelNames: ['reason'], registers }),
+  };
+};
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+export const serveMetrics = (metrics: Metrics, port: number): Promise<Server> =>
+  new Promise((resolve, reject) => {
+    const server = createServer((req, res) => {
+      if (req.url === '/metrics') {
+        metrics.registry.metrics().then(
+          (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
+          (error: Error) => res.writeHead(500).end(error.message),
+        );
+      } else {
+        res.writeHead(404).end('see /metrics\n');
+      }
+    });
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });

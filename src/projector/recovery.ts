@@ -1,0 +1,88 @@
+// Brings the stored view to exactly its checkpoint before a leader projects on top of it.
+// Keys written past the checkpoint (a batch cut short by a crash) are rolled back to their value at
+// the checkpoint's revision; if etcd has compacted that revision, the view is rebuilt from the stream.
+import { fold } from '../../projections/evolve.js';
+import { viewEntries, viewFromEntries, type KeyWrite } from '../../projections/layout.js';
+import { emptyView, type StoredEvent, type View } from '../../projections/view.js';
+import type { Fence, ViewStore } from '../etcd/viewStore.js';
+import type { Logger } from '../observability/log.js';
+import type { Metrics } from '../observability/metrics.js';
+
+export type Replay = (toSeq: number) => AsyncIterable<StoredEvent[]>;
+
+const collect = async (it: AsyncIterable<{ key: string; value: string }>): Promise<Map<string, string>> => {
+  const out = new Map<string, string>();
+  for await (const { key, value } of it) out.set(key, value);
+  return out;
+};
+
+const isCompacted = (error: unknown): boolean => error instanceof Error && /compacted/i.test(error.message);
+
+/** Writes that turn `current` into `wanted`. */
+export const diffWrites = (current: Map<string, string>, wanted: Map<string, string>): KeyWrite[] => {
+  const writes: KeyWrite[] = [];
+  for (const [key, value] of wanted) if (current.get(key) !== value) writes.push({ key, value });
+  for (const key of current.keys()) if (!wanted.has(key)) writes.push({ key, value: null });
+  return writes.sort((a, b) => (a.key < b.key ? -1 : 1));
+};
+
+export const replayView = async (replay: Replay, toSeq: number): Promise<View> => {
+  let view = emptyView();
+  for await (const batch of replay(toSeq)) view = fold(view, batch);
+  return view;
+};
+
+export type Recovered = { view: View; repaired: number; rebuilt: boolean };
+
+export const recoverView = async (
+  store: ViewStore,
+  fence: Fence,
+  replay: Replay,
+  streamLastSeq: number,
+  log: Logger,
+  metrics?: Metrics,
+): Promise<Recovered> => {
+  const checkpoint = await store.readCheckpoint();
+  const seq = checkpoint?.seq ?? 0;
+
+  const rebuild = async (reason: string): Promise<Recovered> => {
+    const toSeq = Math.min(seq, streamLastSeq);
+    log.warn({ checkpoint: seq, toSeq, reason }, 'rebuilding the view from the stream');
+    metrics?.rebuilds.inc({ reason });
+    const view = await replayView(replay, toSeq);
+    const writes = diffWrites(await collect(store.scan()), viewEntries(store.prefix, view));
+    if (!(await store.repair(writes, fence))) throw new FencedError();
+    return { view, repaired: writes.length, rebuilt: true };
+  };
+
+  if (seq > streamLastSeq) return rebuild('checkpoint ahead of the stream');
+
+  const dirty = await collect(store.scan({ minModRevision: String(BigInt(checkpoint?.revision ?? '0') + 1n) }));
+  if (dirty.size === 0) {
+    const { view, unknownKeys } = viewFromEntries(store.prefix, await collect(store.scan()));
+    if (unknownKeys.length > 0) log.warn({ unknownKeys: unknownKeys.slice(0, 10), count: unknownKeys.length }, 'unknown keys under the view prefix');
+    return { view, repaired: 0, rebuilt: false };
+  }
+  if (checkpoint === undefined) {
+    const writes = [...dirty.keys()].map((key) => ({ key, value: null }));
+    if (!(await store.repair(writes, fence))) throw new FencedError();
+    log.warn({ keys: writes.length }, 'removed view keys written before any checkpoint');
+    return { view: emptyView(), repaired: writes.length, rebuilt: false };
+  }
+  try {
+    const atCheckpoint = await collect(store.scan({ revision: checkpoint.revision }));
+    const writes = [...dirty.keys()].map((key) => ({ key, value: atCheckpoint.get(key) ?? null }));
+    if (!(await store.repair(writes, fence))) throw new FencedError();
+    log.warn({ checkpoint: seq, keys: writes.length }, 'rolled back view keys written past the checkpoint');
+    return { view: viewFromEntries(store.prefix, atCheckpoint).view, repaired: writes.length, rebuilt: false };
+  } catch (error) {
+    if (!isCompacted(error)) throw error;
+    return rebuild('checkpoint revision compacted');
+  }
+};
+
+export class FencedError extends Error {
+  constructor() {
+    super('leadership lost: a fenced etcd transaction was refused');
+  }
+}

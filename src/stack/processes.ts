@@ -1,0 +1,132 @@
+// Runs nats-server and etcd as child processes on free loopback ports: the embedded stack of
+// `npm start` and the servers of the test harness. Kill and restart keep ports and data.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { waitFor } from '../util/waitFor.js';
+
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+
+const healthy = async (url: string, check: (body: string) => boolean): Promise<boolean> => {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    return check(await response.text());
+  } catch {
+    return false;
+  }
+};
+
+export type ServerProcess = {
+  readonly name: string;
+  readonly pid: () => number | undefined;
+  /** Sends a signal (SIGKILL by default) and waits for the process to exit. */
+  readonly kill: (signal?: NodeJS.Signals) => Promise<void>;
+  readonly signal: (signal: NodeJS.Signals) => void;
+  /** Starts it again with the same ports and data directory. */
+  readonly restart: () => Promise<void>;
+  readonly stop: () => Promise<void>;
+};
+
+type Spec = { name: string; command: string; args: string[]; dir: string; healthUrl: string; isHealthy: (body: string) => boolean };
+
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+const manage = async (spec: Spec): Promise<ServerProcess> => {
+  mkdirSync(spec.dir, { recursive: true });
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+
+  const start = async (): Promise<void> => {
+    const log = openSync(join(spec.dir, `${spec.name}.log`), 'a');
+    const proc = spawn(spec.command, spec.args, { stdio: ['ignore', log, log] });
+    closeSync(log);
+    child = proc;
+    live.add(proc);
+    exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+    void exited.then(() => live.delete(proc));
+    let failed: Error | undefined;
+    proc.once('error', (error) => (failed = error));
+    await waitFor(
+      async () => {
+        if (failed) throw new Error(`${spec.name}: could not start ${spec.command}: ${failed.message}`);
+        if (proc.exitCode !== null) throw new Error(`${spec.name} exited with ${proc.exitCode}; see ${join(spec.dir, `${spec.name}.log`)}`);
+        return healthy(spec.healthUrl, spec.isHealthy);
+      },
+      { timeoutMs: 30_000, what: `${spec.name} to become healthy at ${spec.healthUrl}` },
+    );
+  };
+
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill(signal);
+      await exited;
+    }
+  };
+
+  await start();
+  return {
+    name: spec.name,
+    pid: () => child?.pid,
+    kill,
+    signal: (signal) => child?.kill(signal),
+    restart: async () => {
+      await kill('SIGKILL');
+      await start();
+    },
+    stop: () => kill('SIGTERM'),
+  };
+};
+
+export type NatsServer = ServerProcess & { readonly url: string; readonly port: number };
+
+export const startNatsServer = async (dir: string, ports?: { client: number; monitor: number }): Promise<NatsServer> => {
+  const client = ports?.client ?? (await freePort());
+  const monitor = ports?.monitor ?? (await freePort());
+  const server = await manage({
+    name: 'nats-server',
+    command: process.env['JZSE_NATS_SERVER_BIN'] ?? 'nats-server',
+    args: ['-a', '127.0.0.1', '-p', String(client), '-m', String(monitor), '-js', '-sd', join(dir, 'jetstream')],
+    dir,
+    healthUrl: `http://127.0.0.1:${monitor}/healthz?js-enabled-only=true`,
+    isHealthy: (body) => body.includes('ok'),
+  });
+  return { ...server, url: `nats://127.0.0.1:${client}`, port: client };
+};
+
+export type EtcdServer = ServerProcess & { readonly endpoint: string; readonly port: number };
+
+export const startEtcd = async (dir: string, ports?: { client: number; peer: number }): Promise<EtcdServer> => {
+  const client = ports?.client ?? (await freePort());
+  const peer = ports?.peer ?? (await freePort());
+  const clientUrl = `http://127.0.0.1:${client}`;
+  const peerUrl = `http://127.0.0.1:${peer}`;
+  const server = await manage({
+    name: 'etcd',
+    command: process.env['JZSE_ETCD_BIN'] ?? 'etcd',
+    args: [
+      '--name', 'jzse', '--data-dir', join(dir, 'etcd-data'),
+      '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl,
+      '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl,
+      '--initial-cluster', `jzse=${peerUrl}`,
+      '--auto-compaction-mode', 'periodic', '--auto-compaction-retention', '1h',
+      '--logger', 'zap', '--log-outputs', 'stderr',
+    ],
+    dir,
+    healthUrl: `${clientUrl}/health`,
+    isHealthy: (body) => body.includes('"health":"true"'),
+  });
+  return { ...server, endpoint: clientUrl, port: client };
+};

@@ -1,0 +1,93 @@
+// Bytes from the wire → a typed event, or a reason that names the field. Used by the projector
+// (a failure becomes a rejected entry) and by every write path before anything is appended.
+import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import type * as t from 'io-ts';
+import { SCHEMA_VERSION, eventCodecs, isEventType, type CoordinatorEvent } from './events.js';
+import { subjectFor } from './subjects.js';
+
+export const MAX_EVENT_BYTES = 256 * 1024;
+
+const show = (value: unknown): string => {
+  if (value === undefined) return 'nothing';
+  const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+};
+
+// Intersections and unions also number their members; only array indexes belong in a field path.
+const isArrayCodec = (codec: unknown): boolean => {
+  const tagged = codec as { _tag?: string; type?: unknown } | undefined;
+  if (tagged?._tag === 'ArrayType' || tagged?._tag === 'ReadonlyArrayType') return true;
+  return tagged?._tag === 'RefinementType' && isArrayCodec(tagged.type);
+};
+
+/** One line per failing field: `file.size: expected non-negative integer, got -1`. */
+export const describeErrors = (errors: t.Errors): string => {
+  const lines = new Set<string>();
+  for (const error of errors) {
+    const path = error.context
+      .filter((c, i) => c.key !== '' && (!/^\d+$/.test(c.key) || isArrayCodec(error.context[i - 1]?.type)))
+      .map((c) => c.key)
+      .join('.');
+    const last = error.context[error.context.length - 1];
+    const expected = last?.type.name ?? 'a valid value';
+    lines.add(`${path === '' ? '(event)' : path}: expected ${expected}, got ${show(error.value)}`);
+    if (lines.size >= 5) break;
+  }
+  return [...lines].join('; ');
+};
+
+const parseJson = (bytes: Uint8Array): E.Either<string, unknown> => {
+  if (bytes.byteLength > MAX_EVENT_BYTES) return E.left(`event is ${bytes.byteLength} bytes, more than ${MAX_EVENT_BYTES}`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return E.left('event is not valid UTF-8');
+  }
+  try {
+    return E.right(JSON.parse(text));
+  } catch (error) {
+    return E.left(`event is not valid JSON: ${(error as Error).message}`);
+  }
+};
+
+/** Decodes an already parsed value into an event, dispatching on `type`. */
+export const decodeValue = (value: unknown): E.Either<string, CoordinatorEvent> => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return E.left(`(event): expected a JSON object, got ${show(value)}`);
+  }
+  const record = value as Record<string, unknown>;
+  if (record['schema'] !== SCHEMA_VERSION) {
+    return E.left(`schema: expected ${SCHEMA_VERSION}, got ${show(record['schema'])}`);
+  }
+  const type = record['type'];
+  if (!isEventType(type)) {
+    return E.left(`type: expected one of ${Object.keys(eventCodecs).join(', ')}, got ${show(type)}`);
+  }
+  const codec = eventCodecs[type] as t.Decoder<unknown, CoordinatorEvent>;
+  return pipe(codec.decode(value), E.mapLeft(describeErrors));
+};
+
+/** Decodes a stored message and checks it arrived on the subject its type belongs to. */
+export const decodeEvent = (subject: string, bytes: Uint8Array): E.Either<string, CoordinatorEvent> =>
+  pipe(
+    parseJson(bytes),
+    E.chain(decodeValue),
+    E.chain((event) => {
+      const expected = subjectFor(event);
+      return expected === subject
+        ? E.right(event)
+        : E.left(`subject: ${event.type} from region/operator must be published on ${expected}, got ${subject}`);
+    }),
+  );
+
+/** Best effort: the id of an event that failed to decode, so operators can find it. */
+export const salvageId = (bytes: Uint8Array): string | undefined => {
+  const parsed = parseJson(bytes);
+  if (E.isLeft(parsed)) return undefined;
+  const value = parsed.right;
+  if (typeof value !== 'object' || value === null) return undefined;
+  const id = (value as Record<string, unknown>)['id'];
+  return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
+};

@@ -1,0 +1,120 @@
+// The event vocabulary, schema version 1. docs/events.md is the region-facing description of
+// these codecs; test/unit/eventsDoc.test.ts keeps the two in step.
+import * as t from 'io-ts';
+import {
+  Attributes, Count, Fraction, Id, Instant, Latitude, Longitude, NonEmptyText, PositiveCount,
+  RegionId, Text, VectorClock,
+} from './codecs.js';
+
+export const SCHEMA_VERSION = 1;
+
+export const FileMetadata = t.intersection([
+  t.type({
+    fileId: Id,
+    path: NonEmptyText(4096),
+    size: Count,
+    checksum: Text(256),
+    modifiedAt: Instant,
+  }),
+  t.partial({ attributes: Attributes }),
+]);
+export type FileMetadata = t.TypeOf<typeof FileMetadata>;
+
+const envelope = <T extends string>(type: T) =>
+  t.type({ schema: t.literal(SCHEMA_VERSION), id: Id, type: t.literal(type), at: Instant });
+
+const regionEnvelope = <T extends string>(type: T) =>
+  t.intersection([envelope(type), t.type({ region: RegionId })]);
+
+const operatorEnvelope = <T extends string>(type: T) =>
+  t.intersection([envelope(type), t.type({ operator: NonEmptyText(256) })]);
+
+export const FileRegistered = t.intersection([
+  regionEnvelope('file.registered'),
+  t.type({ file: FileMetadata, clock: VectorClock }),
+  t.partial({ replicas: PositiveCount }),
+]);
+export const FileUpdated = t.intersection([
+  regionEnvelope('file.updated'),
+  t.type({ file: FileMetadata, clock: VectorClock }),
+]);
+export const FileDeleted = t.intersection([
+  regionEnvelope('file.deleted'),
+  t.type({ fileId: Id, clock: VectorClock }),
+]);
+
+export const AckedVersion = t.type({ fileId: Id, clock: VectorClock });
+export const SyncAcked = t.intersection([
+  regionEnvelope('sync.acked'),
+  t.type({
+    files: t.refinement(t.array(AckedVersion), (a): boolean => a.length >= 1 && a.length <= 1000, '1 to 1000 acked versions'),
+  }),
+]);
+
+export const RegionState = t.keyof({ healthy: null, degraded: null, offline: null });
+export const RegionStatus = t.type({ state: RegionState, syncLag: Count, storageUsed: Count, loadLevel: Fraction });
+export const GeoLocation = t.intersection([
+  t.type({ latitude: Latitude, longitude: Longitude }),
+  t.partial({ name: Text(256) }),
+]);
+export const StorageCapacity = t.type({ totalBytes: Count });
+
+export const RegionRegistered = t.intersection([
+  regionEnvelope('region.registered'),
+  t.type({ name: NonEmptyText(256), endpoint: NonEmptyText(512), location: GeoLocation, capacity: StorageCapacity }),
+]);
+export const RegionDeregistered = t.intersection([
+  regionEnvelope('region.deregistered'),
+  t.partial({ reason: Text(1024) }),
+]);
+export const RegionHeartbeat = t.intersection([regionEnvelope('region.heartbeat'), t.type({ status: RegionStatus })]);
+
+export const ConflictChoice = t.union([
+  t.type({ keep: t.keyof({ local: null, remote: null }) }),
+  t.type({ merged: FileMetadata }),
+]);
+export const ConflictResolved = t.intersection([
+  operatorEnvelope('conflict.resolved'),
+  t.type({ conflictId: Id, choice: ConflictChoice }),
+]);
+
+export const SyncStrategy = t.keyof({ eager: null, lazy: null, on_demand: null });
+export const ConflictStrategy = t.keyof({ last_writer_wins: null, merge: null, manual: null, fork: null });
+export const PolicySet = t.intersection([
+  operatorEnvelope('policy.set'),
+  t.type({ pattern: NonEmptyText(1024) }),
+  t.partial({ sync: SyncStrategy, conflict: ConflictStrategy }),
+]);
+
+/** Every event type, by its `type` field; decoding dispatches on it for precise errors. */
+export const eventCodecs = {
+  'file.registered': FileRegistered,
+  'file.updated': FileUpdated,
+  'file.deleted': FileDeleted,
+  'sync.acked': SyncAcked,
+  'region.registered': RegionRegistered,
+  'region.deregistered': RegionDeregistered,
+  'region.heartbeat': RegionHeartbeat,
+  'conflict.resolved': ConflictResolved,
+  'policy.set': PolicySet,
+} as const;
+
+export type EventType = keyof typeof eventCodecs;
+export type EventOf<K extends EventType> = t.TypeOf<(typeof eventCodecs)[K]>;
+export type FileRegistered = EventOf<'file.registered'>;
+export type FileUpdated = EventOf<'file.updated'>;
+export type FileDeleted = EventOf<'file.deleted'>;
+export type ChangeEvent = FileRegistered | FileUpdated | FileDeleted;
+export type SyncAcked = EventOf<'sync.acked'>;
+export type RegionRegistered = EventOf<'region.registered'>;
+export type RegionDeregistered = EventOf<'region.deregistered'>;
+export type RegionHeartbeat = EventOf<'region.heartbeat'>;
+export type ConflictResolved = EventOf<'conflict.resolved'>;
+export type PolicySet = EventOf<'policy.set'>;
+export type RegionStatus = t.TypeOf<typeof RegionStatus>;
+export type VectorClock = t.TypeOf<typeof VectorClock>;
+export type CoordinatorEvent = { [K in EventType]: EventOf<K> }[EventType];
+
+export const isEventType = (s: unknown): s is EventType =>
+  typeof s === 'string' && Object.prototype.hasOwnProperty.call(eventCodecs, s);
+
