@@ -5,7 +5,7 @@ import { ViewStore } from './etcd/viewStore.js';
 import { campaign } from './leadership/election.js';
 import { createAppender, type Appender } from './nats/appender.js';
 import { connectNats, type Nats } from './nats/connection.js';
-import { ensureEventStream } from './nats/stream.js';
+import { ensureEventStream, streamSettings } from './nats/stream.js';
 import type { Logger } from './observability/log.js';
 import type { Metrics } from './observability/metrics.js';
 import { runProjector } from './projector/projector.js';
@@ -38,12 +38,7 @@ export const startCoordinator = async (
 ): Promise<Coordinator> => {
   const resolved: Config = { ...config, etcd: { ...config.etcd, endpoints: endpoints.etcd } };
   const nats = await connectNats(endpoints.natsUrl, `jzse-${config.coordinator.id}`, log);
-  await ensureEventStream(nats.jsm, {
-    name: config.nats.stream,
-    replicas: config.nats.replicas,
-    duplicateWindowMs: config.nats.duplicate_window,
-    maxBytes: config.nats.max_bytes,
-  }, log);
+  await ensureEventStream(nats.jsm, streamSettings(config), log);
   const etcd = connectEtcd(resolved);
   const store = new ViewStore(etcd, viewPrefix(config), {
     maxTxnOps: config.projector.max_txn_ops,

@@ -7,7 +7,8 @@ import type { ICompare, IRequestOp } from 'etcd3/lib/rpc.js';
 import { failpoint } from '../util/failpoint.js';
 import { canonicalJson, checkpointKey, type KeyWrite } from '../../projections/layout.js';
 
-export type Fence = { readonly key: string; readonly createRevision: string };
+/** A leader's election key, its create revision, and the election's key prefix. */
+export type Fence = { readonly key: string; readonly createRevision: string; readonly electionPrefix: string };
 export type Checkpoint = { readonly seq: number; readonly revision: string };
 export type CommitResult = 'committed' | 'fenced' | 'checkpoint-moved';
 export type Limits = { readonly maxTxnOps: number; readonly maxTxnBytes: number };
@@ -66,8 +67,19 @@ export class ViewStore {
     }
   }
 
-  private fenceCompare(fence: Fence): ICompare {
-    return { key: Buffer.from(fence.key), target: 'Create', result: 'Equal', create_revision: fence.createRevision };
+  /** Holds only for the leader: its key still exists, and no candidate's key is older than it. */
+  private fenceCompare(fence: Fence): ICompare[] {
+    const election = Buffer.from(fence.electionPrefix);
+    return [
+      { key: Buffer.from(fence.key), target: 'Create', result: 'Equal', create_revision: fence.createRevision },
+      {
+        key: election,
+        range_end: prefixEnd(election),
+        target: 'Create',
+        result: 'Greater',
+        create_revision: String(BigInt(fence.createRevision) - 1n),
+      },
+    ];
   }
 
   private checkpointCompare(previous: number): ICompare {
@@ -109,24 +121,23 @@ export class ViewStore {
     const chunks = this.chunk(ops);
     const last = chunks.pop() ?? [];
     for (let i = 0; i < chunks.length; i += IN_FLIGHT) {
-      const results = await Promise.all(chunks.slice(i, i + IN_FLIGHT).map((c) => this.txn([this.fenceCompare(fence)], c)));
+      const results = await Promise.all(chunks.slice(i, i + IN_FLIGHT).map((c) => this.txn(this.fenceCompare(fence), c)));
       if (results.includes(false)) return 'fenced';
       failpoint('view.commit.between-transactions');
     }
-    if (await this.txn([this.fenceCompare(fence), this.checkpointCompare(from)], last)) return 'committed';
+    if (await this.txn([...this.fenceCompare(fence), this.checkpointCompare(from)], last)) return 'committed';
     return (await this.holds(fence)) ? 'checkpoint-moved' : 'fenced';
   }
 
   /** Writes without moving the checkpoint (repairs), fenced. */
   async repair(writes: readonly KeyWrite[], fence: Fence): Promise<boolean> {
     for (const c of this.chunk(writes.map(toOp))) {
-      if (c.length > 0 && !(await this.txn([this.fenceCompare(fence)], c))) return false;
+      if (c.length > 0 && !(await this.txn(this.fenceCompare(fence), c))) return false;
     }
     return true;
   }
 
   async holds(fence: Fence): Promise<boolean> {
-    const res = await this.client.kv.range({ key: Buffer.from(fence.key) });
-    return res.kvs[0]?.create_revision === fence.createRevision;
+    return (await this.client.kv.txn({ compare: this.fenceCompare(fence), success: [] })).succeeded;
   }
 }

@@ -11,8 +11,6 @@ export type Leadership = {
   readonly resign: () => Promise<void>;
 };
 
-export const electionKeyPrefix = (prefix: string): string => `${prefix}/election/projector/`;
-
 /** Campaigns until elected; resolves undefined if `signal` aborts first. */
 export const campaign = async (
   client: Etcd3,
@@ -39,7 +37,7 @@ export const campaign = async (
       return undefined;
     }
     return {
-      fence: { key, createRevision: kv.create_revision },
+      fence: { key, createRevision: kv.create_revision, electionPrefix: `${prefix}/election/projector/` },
       lost: lost.signal,
       resign: () => c.resign().catch(() => undefined),
     };

@@ -3,7 +3,16 @@ import { JetStreamApiError, type JetStreamManager, type StreamConfig } from '@na
 import { eventStreamConfig, type StreamSettings } from '../../streams/definition.js';
 import type { Logger } from '../observability/log.js';
 
+import type { Config } from '../config/schema.js';
+
 const STREAM_NOT_FOUND = 10059;
+
+export const streamSettings = (config: Config): StreamSettings => ({
+  name: config.nats.stream,
+  replicas: config.nats.replicas,
+  duplicateWindowMs: config.nats.duplicate_window,
+  maxBytes: config.nats.max_bytes,
+});
 
 export const ensureEventStream = async (jsm: JetStreamManager, settings: StreamSettings, log: Logger): Promise<void> => {
   const wanted = eventStreamConfig(settings) as unknown as StreamConfig;
