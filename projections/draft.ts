@@ -8,7 +8,7 @@ export type Draft = { readonly view: View; readonly touched: readonly Touched[] 
 export const draftOf = (view: View): Draft => ({ view, touched: [] });
 
 export const put = <C extends Collection>(d: Draft, collection: C, key: string, value: RecordOf<C>): Draft => ({
-  view: { ...d.view, [collection]: (d.view[collection] as View[C]).set(key, value as never) },
+  view: { ...d.view, [collection]: d.view[collection].set(key, value as never) },
   touched: [...d.touched, { collection, key }],
 });
 

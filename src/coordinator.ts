@@ -60,7 +60,7 @@ export const startCoordinator = async (
         metrics.isLeader.set(1);
         log.info({ fence: leadership.fence }, 'elected projecting leader');
         const exit = await runProjector(
-          { js: nats.js, jsm: nats.jsm, stream: config.nats.stream, store, fence: leadership.fence, batchEvents: config.projector.batch_events, log, metrics },
+          { nc: nats.nc, js: nats.js, jsm: nats.jsm, stream: config.nats.stream, store, fence: leadership.fence, batchEvents: config.projector.batch_events, log, metrics },
           AbortSignal.any([stopping.signal, leadership.lost]),
         );
         leading = false;

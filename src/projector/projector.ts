@@ -2,6 +2,7 @@
 // A batch is flushed when it is full or when the consumer has nothing more pending, so the view
 // trails the stream by one batch under load and by one event when idle.
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { step } from '../../projections/evolve.js';
 import { writesFor } from '../../projections/layout.js';
 import type { Touched } from '../../projections/draft.js';
@@ -14,6 +15,7 @@ import { delay } from '../util/waitFor.js';
 import { FencedError, recoverView } from './recovery.js';
 
 export type ProjectorOptions = {
+  readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   readonly stream: string;
@@ -65,11 +67,22 @@ export const runProjector = async (o: ProjectorOptions, signal: AbortSignal): Pr
 
     const touched = new Map<string, Touched>();
     let lastEventId: string | undefined;
+    // After a reconnect the server may have lost our ephemeral consumer; resubscribing at once beats
+    // waiting for missed heartbeats.
+    let resubscribe: (() => void) | undefined;
+    const status = o.nc.status()[Symbol.asyncIterator]();
+    void (async () => {
+      for (let s = await status.next(); s.done !== true; s = await status.next()) {
+        if (s.value.type === 'reconnect') resubscribe?.();
+      }
+    })();
+    signal.addEventListener('abort', () => void status.return?.(), { once: true });
     while (!signal.aborted) {
       try {
         const consumer = await orderedConsumerFrom(o.js, o.stream, view.seq + 1);
-        const messages = await consumer.consume({ max_messages: Math.min(o.batchEvents, 10_000) });
+        const messages = await consumer.consume({ max_messages: Math.min(o.batchEvents, 10_000), expires: 5000, idle_heartbeat: 1000 });
         const stop = () => void messages.close();
+        resubscribe = stop;
         signal.addEventListener('abort', stop, { once: true });
         try {
           for await (const m of messages) {
@@ -96,6 +109,7 @@ export const runProjector = async (o: ProjectorOptions, signal: AbortSignal): Pr
       }
       if (view.seq > committed && !signal.aborted) await flush(touched, lastEventId);
     }
+    void status.return?.();
     return 'stopped';
   } catch (error) {
     if (signal.aborted) return 'stopped';

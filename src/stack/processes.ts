@@ -1,9 +1,9 @@
 // Runs nats-server and etcd as child processes on free loopback ports: the embedded stack of
 // `npm start` and the servers of the test harness. Kill and restart keep ports and data.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { waitFor } from '../util/waitFor.js';
 
 export const freePort = (): Promise<number> =>
@@ -16,6 +16,21 @@ export const freePort = (): Promise<number> =>
       server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
     });
   });
+
+/** A binary on PATH, or in the sbin folders Debian installs servers to (not always on PATH). */
+export const findBinary = (name: string): string => {
+  const dirs = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/usr/bin'];
+  for (const dir of dirs) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return name;
+};
 
 const healthy = async (url: string, check: (body: string) => boolean): Promise<boolean> => {
   try {
@@ -61,7 +76,7 @@ const manage = async (spec: Spec): Promise<ServerProcess> => {
     proc.once('error', (error) => (failed = error));
     await waitFor(
       async () => {
-        if (failed) throw new Error(`${spec.name}: could not start ${spec.command}: ${failed.message}`);
+        if (failed) throw new Error(`${spec.name}: could not start ${spec.command}: ${failed.message} (run scripts/bootstrap.sh to install it)`);
         if (proc.exitCode !== null) throw new Error(`${spec.name} exited with ${proc.exitCode}; see ${join(spec.dir, `${spec.name}.log`)}`);
         return healthy(spec.healthUrl, spec.isHealthy);
       },
@@ -97,7 +112,7 @@ export const startNatsServer = async (dir: string, ports?: { client: number; mon
   const monitor = ports?.monitor ?? (await freePort());
   const server = await manage({
     name: 'nats-server',
-    command: process.env['JZSE_NATS_SERVER_BIN'] ?? 'nats-server',
+    command: process.env['JZSE_NATS_SERVER_BIN'] ?? findBinary('nats-server'),
     args: ['-a', '127.0.0.1', '-p', String(client), '-m', String(monitor), '-js', '-sd', join(dir, 'jetstream')],
     dir,
     healthUrl: `http://127.0.0.1:${monitor}/healthz?js-enabled-only=true`,
@@ -115,7 +130,7 @@ export const startEtcd = async (dir: string, ports?: { client: number; peer: num
   const peerUrl = `http://127.0.0.1:${peer}`;
   const server = await manage({
     name: 'etcd',
-    command: process.env['JZSE_ETCD_BIN'] ?? 'etcd',
+    command: process.env['JZSE_ETCD_BIN'] ?? findBinary('etcd'),
     args: [
       '--name', 'jzse', '--data-dir', join(dir, 'etcd-data'),
       '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl,
