@@ -1,15 +1,14 @@
 // Operators' events: sync/conflict policies per path pattern, and resolutions of open conflicts.
 import type { ConflictResolved, PolicySet } from '../streams/events.js';
-import { compareStamps, effectiveAt, put, reject, type Draft } from './draft.js';
+import { compareStamps, effectiveAt, put, reject, remember, type Draft } from './draft.js';
 import type { StoredEvent } from './view.js';
 
 export const applyPolicySet = (d: Draft, msg: StoredEvent, event: PolicySet): Draft => {
   const at = effectiveAt(event.at, msg.storedAt);
   const existing = d.view.policies.get(event.pattern);
+  if (existing?.recentEventIds.includes(event.id)) return d;
   if (existing !== undefined && compareStamps({ at, eventId: event.id }, existing) <= 0) {
-    return existing.eventId === event.id
-      ? d
-      : reject(d, msg, event.id, event.type, `at: older than the pattern's latest policy ${existing.eventId} at ${existing.at}`);
+    return reject(d, msg, event.id, event.type, `at: older than the pattern's latest policy ${existing.eventId} at ${existing.at}`);
   }
   return put(d, 'policies', event.pattern, {
     pattern: event.pattern,
@@ -18,6 +17,7 @@ export const applyPolicySet = (d: Draft, msg: StoredEvent, event: PolicySet): Dr
     eventId: event.id,
     at,
     operator: event.operator,
+    recentEventIds: remember(existing?.recentEventIds ?? [], event.id),
   });
 };
 

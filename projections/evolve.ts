@@ -38,10 +38,21 @@ export const step = (view: View, msg: StoredEvent): Step => {
   if (msg.seq <= view.seq) return { view, touched: [], event: null };
   const decoded = decodeEvent(msg.subject, msg.data);
   const start = draftOf(view);
-  const done = E.isLeft(decoded)
-    ? reject(start, msg, salvageId(msg.data), undefined, decoded.left)
-    : apply(start, msg, decoded.right);
-  return { view: { ...done.view, seq: msg.seq }, touched: done.touched, event: E.isRight(decoded) ? decoded.right : null };
+  if (E.isLeft(decoded)) {
+    const done = reject(start, msg, salvageId(msg.data), undefined, decoded.left);
+    return { view: { ...done.view, seq: msg.seq }, touched: done.touched, event: null };
+  }
+  const event = decoded.right;
+  // An id names one attempt: once rejected, a later copy of it changes nothing.
+  if (view.rejected.has(event.id)) return { view: { ...view, seq: msg.seq }, touched: [], event };
+  let done: Draft;
+  try {
+    done = apply(start, msg, event);
+  } catch (error) {
+    // A reducer bug must not stop the projection; the event is parked where operators see it.
+    done = reject(start, msg, event.id, event.type, `internal error while applying: ${(error as Error).message}`);
+  }
+  return { view: { ...done.view, seq: msg.seq }, touched: done.touched, event };
 };
 
 export const evolve = (view: View, msg: StoredEvent): View => step(view, msg).view;

@@ -10,7 +10,8 @@ type Enqueue = {
   readonly seq: number;
   readonly clock: VectorClock;
   readonly deleted: boolean;
-  readonly except: string;
+  /** The region that already holds this version, if any. */
+  readonly except: string | null;
 };
 
 const activeRegionIds = (d: Draft): string[] =>
@@ -18,7 +19,7 @@ const activeRegionIds = (d: Draft): string[] =>
 
 export const enqueueForRegions = (d: Draft, change: Enqueue): Draft => {
   const { except, ...rest } = change;
-  let next = remove(d, 'pending', pendingKey(except, change.fileId));
+  let next = except === null ? d : remove(d, 'pending', pendingKey(except, change.fileId));
   for (const regionId of activeRegionIds(d)) {
     if (regionId !== except) next = put(next, 'pending', pendingKey(regionId, change.fileId), { regionId, ...rest });
   }

@@ -61,6 +61,7 @@ export type PendingChange = {
 
 export type VersionSnapshot = {
   readonly eventId: string;
+  readonly seq: number;
   readonly region: string;
   readonly at: string;
   readonly clock: VectorClock;
@@ -97,6 +98,7 @@ export type PolicyRecord = {
   readonly eventId: string;
   readonly at: string;
   readonly operator: string;
+  readonly recentEventIds: readonly string[];
 };
 
 export type View = {

@@ -10,7 +10,13 @@ export const MAX_EVENT_BYTES = 256 * 1024;
 
 const show = (value: unknown): string => {
   if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value) ?? typeof value;
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? typeof value;
+  } catch {
+    // Nesting deep enough to overflow the stack: describe it instead of printing it.
+    text = Array.isArray(value) ? 'a deeply nested array' : `a deeply nested ${typeof value}`;
+  }
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 };
 
@@ -27,8 +33,9 @@ export const describeErrors = (errors: t.Errors): string => {
   for (const error of errors) {
     const path = error.context
       .filter((c, i) => c.key !== '' && (!/^\d+$/.test(c.key) || isArrayCodec(error.context[i - 1]?.type)))
-      .map((c) => c.key)
-      .join('.');
+      .map((c) => (/^[A-Za-z0-9_:-]+$/.test(c.key) ? `.${c.key}` : `[${JSON.stringify(c.key.slice(0, 40))}]`))
+      .join('')
+      .replace(/^\./, '');
     const last = error.context[error.context.length - 1];
     const expected = last?.type.name ?? 'a valid value';
     lines.add(`${path === '' ? '(event)' : path}: expected ${expected}, got ${show(error.value)}`);

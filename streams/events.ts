@@ -8,15 +8,16 @@ import {
 
 export const SCHEMA_VERSION = 1;
 
+// Records stored in the view are exact: unknown fields are dropped at decode, never stored.
 export const FileMetadata = t.intersection([
-  t.type({
+  t.exact(t.type({
     fileId: Id,
     path: NonEmptyText(4096),
     size: Count,
     checksum: Text(256),
     modifiedAt: Instant,
-  }),
-  t.partial({ attributes: Attributes }),
+  })),
+  t.exact(t.partial({ attributes: Attributes })),
 ]);
 export type FileMetadata = t.TypeOf<typeof FileMetadata>;
 
@@ -43,7 +44,7 @@ export const FileDeleted = t.intersection([
   t.type({ fileId: Id, clock: VectorClock }),
 ]);
 
-export const AckedVersion = t.type({ fileId: Id, clock: VectorClock });
+export const AckedVersion = t.exact(t.type({ fileId: Id, clock: VectorClock }));
 export const SyncAcked = t.intersection([
   regionEnvelope('sync.acked'),
   t.type({
@@ -52,12 +53,12 @@ export const SyncAcked = t.intersection([
 ]);
 
 export const RegionState = t.keyof({ healthy: null, degraded: null, offline: null });
-export const RegionStatus = t.type({ state: RegionState, syncLag: Count, storageUsed: Count, loadLevel: Fraction });
+export const RegionStatus = t.exact(t.type({ state: RegionState, syncLag: Count, storageUsed: Count, loadLevel: Fraction }));
 export const GeoLocation = t.intersection([
-  t.type({ latitude: Latitude, longitude: Longitude }),
-  t.partial({ name: Text(256) }),
+  t.exact(t.type({ latitude: Latitude, longitude: Longitude })),
+  t.exact(t.partial({ name: Text(256) })),
 ]);
-export const StorageCapacity = t.type({ totalBytes: Count });
+export const StorageCapacity = t.exact(t.type({ totalBytes: Count }));
 
 export const RegionRegistered = t.intersection([
   regionEnvelope('region.registered'),
