@@ -1,5 +1,7 @@
 // One coordinator instance: appends events, campaigns for leadership, and projects while leader.
 import { Etcd3 } from 'etcd3';
+import { startApiServer, type ApiServer } from './api/server.js';
+import { ViewReader } from './api/viewReader.js';
 import type { Config } from './config/schema.js';
 import { ViewStore } from './etcd/viewStore.js';
 import { campaign } from './leadership/election.js';
@@ -13,6 +15,8 @@ import { delay } from './util/waitFor.js';
 
 export type Coordinator = {
   readonly appender: Appender;
+  readonly api: ApiServer;
+  readonly reader: ViewReader;
   readonly store: ViewStore;
   readonly nats: Nats;
   readonly etcd: Etcd3;
@@ -45,6 +49,9 @@ export const startCoordinator = async (
     maxTxnBytes: config.projector.max_txn_bytes,
   });
   const appender = createAppender(nats.js, { stream: config.nats.stream }, log, metrics);
+  const reader = new ViewReader(etcd, viewPrefix(config));
+  await reader.start();
+  const api = await startApiServer(config.grpc, { appender, reader, log, waitTimeoutMs: config.grpc.wait_timeout, natsConnected: nats.connected }, { nc: nats.nc, etcd }, log);
 
   const stopping = new AbortController();
   let leading = false;
@@ -80,14 +87,18 @@ export const startCoordinator = async (
 
   return {
     appender,
+    api,
+    reader,
     store,
     nats,
     etcd,
     isLeader: () => leading,
     stop: async () => {
+      await api.stop();
       stopping.abort();
       await leadLoop;
       await resign?.();
+      await reader.stop();
       await nats.nc.drain().catch(() => undefined);
       etcd.close();
     },

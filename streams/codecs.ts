@@ -47,7 +47,7 @@ export const Longitude = t.refinement(t.number, (n): boolean => n >= -180 && n <
  * A string-keyed map whose every key is checked: io-ts' own record silently drops keys that fail a
  * refined domain, and a region must hear that `clock.R2` is not a region id instead.
  */
-const checkedRecord = <V extends t.Mixed>(key: t.Decoder<unknown, string> & { name: string }, value: V, maxKeys: number, name: string) =>
+export const checkedRecord = <V extends t.Mixed>(key: t.Decoder<unknown, string> & { name: string }, value: V, maxKeys: number, name: string) =>
   new t.Type<Record<string, t.TypeOf<V>>, Record<string, t.OutputOf<V>>, unknown>(
     name,
     (u): u is Record<string, t.TypeOf<V>> => typeof u === 'object' && u !== null && !Array.isArray(u),

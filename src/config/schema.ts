@@ -61,6 +61,12 @@ export const ConfigCodec = t.type({
     default_strategy: t.keyof({ last_writer_wins: null, merge: null, manual: null, fork: null }),
     auto_resolve: t.boolean,
   }),
+  grpc: t.type({
+    host: text('host name or IP address', /^[A-Za-z0-9.:[\]-]+$/),
+    port: int(0, 65535),
+    max_message_bytes: int(1024, 64 * 1024 * 1024),
+    wait_timeout: Duration,
+  }),
   projector: t.type({
     batch_events: int(1, 100_000),
     max_txn_ops: int(2, 10_000),
@@ -78,6 +84,8 @@ export const DEFAULTS = {
   nats: { url: null, cluster_id: 'jzse', stream: 'JZSE_EVENTS', replicas: 1, duplicate_window: '2m', max_bytes: 0 },
   sync: { default_strategy: 'lazy', batch_size: 100, broadcast_timeout: '10s' },
   conflict: { default_strategy: 'last_writer_wins', auto_resolve: true },
+  // port 0: any free port (tests); wait_timeout bounds wait_for_view when the call has no deadline.
+  grpc: { host: '127.0.0.1', port: 50051, max_message_bytes: 1_048_576, wait_timeout: '10s' },
   // etcd 3.4 defaults: --max-txn-ops 128, --max-request-bytes 1.5 MiB; keep headroom for the fence.
   projector: { batch_events: 1000, max_txn_ops: 120, max_txn_bytes: 1_400_000 },
 } as const;

@@ -16,7 +16,8 @@ export type Limits = { readonly maxTxnOps: number; readonly maxTxnBytes: number 
 const PAGE = 2000;
 const IN_FLIGHT = 8;
 
-const prefixEnd = (prefix: Buffer): Buffer => {
+/** The first key after every key that starts with `prefix` (etcd's range_end for a prefix). */
+export const prefixEnd = (prefix: Buffer): Buffer => {
   const end = Buffer.from(prefix);
   for (let i = end.length - 1; i >= 0; i--) {
     if (end[i]! < 0xff) {

@@ -15,14 +15,14 @@ export const createAppender = (js: JetStreamClient, options: AppenderOptions, lo
   const deadlineMs = options.deadlineMs ?? 10_000;
 
   /** Retries until stored or the deadline passes; rejects if JetStream never acknowledged. */
-  const appendBytes = async (subject: string, data: Uint8Array, msgID: string, type = 'raw'): Promise<Appended> => {
-    const deadline = Date.now() + deadlineMs;
+  const appendBytes = async (subject: string, data: Uint8Array, msgID: string, type = 'raw', until?: number): Promise<Appended> => {
+    const deadline = Math.min(until ?? Infinity, Date.now() + deadlineMs);
     for (let attempt = 1; ; attempt++) {
       try {
         const ack = await js.publish(subject, data, {
           msgID,
           expect: { streamName: options.stream },
-          timeout: Math.max(500, Math.min(5000, deadline - Date.now())),
+          timeout: Math.max(100, Math.min(5000, deadline - Date.now())),
         });
         metrics?.eventsAppended.inc({ type, duplicate: String(ack.duplicate) });
         log.debug({ eventId: msgID, seq: ack.seq, duplicate: ack.duplicate }, 'event appended');
@@ -38,8 +38,9 @@ export const createAppender = (js: JetStreamClient, options: AppenderOptions, lo
     }
   };
 
-  const append = (event: CoordinatorEvent): Promise<Appended> =>
-    appendBytes(subjectFor(event), new TextEncoder().encode(JSON.stringify(event)), event.id, event.type);
+  /** `until`: give up at this time (ms since epoch) even if the appender's own deadline is later. */
+  const append = (event: CoordinatorEvent, until?: number): Promise<Appended> =>
+    appendBytes(subjectFor(event), new TextEncoder().encode(JSON.stringify(event)), event.id, event.type, until);
 
   return { append, appendBytes };
 };

@@ -2,7 +2,13 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from '../observability/log.js';
 
-export type Nats = { nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager };
+export type Nats = {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  /** False between a disconnect and the next reconnect: writes fail fast instead of waiting. */
+  connected: () => boolean;
+};
 
 /** Connects and keeps reconnecting forever: a coordinator outlives nats-server restarts. */
 export const connectNats = async (url: string, name: string, log?: Logger): Promise<Nats> => {
@@ -14,12 +20,18 @@ export const connectNats = async (url: string, name: string, log?: Logger): Prom
     waitOnFirstConnect: true,
     timeout: 5000,
   });
-  if (log) {
-    void (async () => {
-      for await (const s of nc.status()) {
-        if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error') log.warn({ nats: s.type }, `nats ${s.type}`);
-      }
-    })();
-  }
-  return { nc, js: jetstream(nc, { timeout: 10_000 }), jsm: await jetstreamManager(nc, { timeout: 10_000 }) };
+  let connected = true;
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') connected = false;
+      if (s.type === 'reconnect') connected = true;
+      if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error') log?.warn({ nats: s.type }, `nats ${s.type}`);
+    }
+  })();
+  return {
+    nc,
+    js: jetstream(nc, { timeout: 10_000 }),
+    jsm: await jetstreamManager(nc, { timeout: 10_000 }),
+    connected: () => connected && !nc.isClosed(),
+  };
 };

@@ -41,6 +41,7 @@ export const startStack = async (overrides: Record<string, string> = {}): Promis
     JZSE_ETCD_ENDPOINTS: etcd.endpoint,
     JZSE_ETCD_LEASE_TTL: '2s',
     JZSE_COORDINATOR_METRICS_PORT: '0',
+    JZSE_GRPC_PORT: '0',
     JZSE_COORDINATOR_DATA_DIR: join(dir, 'data'),
     ...overrides,
   };

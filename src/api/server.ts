@@ -1,0 +1,71 @@
+// The gRPC server every instance runs: the four services, standard health checking (serving
+// follows NATS and etcd reachability) and server reflection.
+import * as grpc from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation } from 'grpc-health-check';
+import type { Etcd3 } from 'etcd3';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../observability/log.js';
+import type { ApiDeps } from './context.js';
+import { PACKAGE, SERVICES, packageDefinition, serviceDefinition } from './proto.js';
+import { conflictService } from './services/conflicts.js';
+import { metadataService } from './services/metadata.js';
+import { regionService } from './services/regions.js';
+import { syncService } from './services/sync.js';
+
+export type ApiServer = { readonly port: number; readonly stop: () => Promise<void> };
+
+const HEALTH_INTERVAL_MS = 2000;
+
+export const startApiServer = async (
+  config: Config['grpc'],
+  deps: ApiDeps,
+  probes: { nc: NatsConnection; etcd: Etcd3 },
+  log: Logger,
+): Promise<ApiServer> => {
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': config.max_message_bytes,
+    'grpc.max_send_message_length': 16 * 1024 * 1024,
+  });
+  server.addService(serviceDefinition('MetadataService'), metadataService(deps));
+  server.addService(serviceDefinition('SyncService'), syncService(deps));
+  server.addService(serviceDefinition('ConflictService'), conflictService(deps));
+  server.addService(serviceDefinition('RegionService'), regionService(deps));
+
+  const names = ['', ...SERVICES.map((s) => `${PACKAGE}.${s}`)];
+  const health = new HealthImplementation(Object.fromEntries(names.map((n) => [n, 'NOT_SERVING'])));
+  health.addToServer(server);
+  new ReflectionService(packageDefinition).addToServer(server);
+
+  let serving: boolean | undefined;
+  const probe = async (): Promise<void> => {
+    const natsUp = !probes.nc.isClosed() && (await probes.nc.flush().then(() => true, () => false));
+    const etcdUp = await probes.etcd.get('jzse-health-probe').exec().then(() => true, () => false);
+    const now = natsUp && etcdUp;
+    if (now !== serving) {
+      serving = now;
+      for (const n of names) health.setStatus(n, now ? 'SERVING' : 'NOT_SERVING');
+      log.info({ nats: natsUp, etcd: etcdUp }, now ? 'health: serving' : 'health: not serving');
+    }
+  };
+  await probe();
+  const timer = setInterval(() => void probe(), HEALTH_INTERVAL_MS);
+  timer.unref();
+
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${config.host}:${config.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+  log.info({ port }, 'gRPC API listening');
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        clearInterval(timer);
+        for (const n of names) health.setStatus(n, 'NOT_SERVING');
+        server.tryShutdown(() => resolve());
+      }),
+  };
+};

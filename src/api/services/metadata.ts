@@ -1,0 +1,103 @@
+// MetadataService: Get, Update (vector-clock checked), Register, GetLocations, BatchGet.
+import * as E from 'fp-ts/lib/Either.js';
+import type * as grpc from '@grpc/grpc-js';
+import { compareVectorClocks, normalizeClock } from '../../../projections/vectorClock.js';
+import { append, decodeRequest, envelope, readAt, unary, type ApiDeps, type Call, type Result } from '../context.js';
+import { apiError } from '../errors.js';
+import { globalFile, location } from '../present.js';
+import { BatchGetRequest, GetRequest, RegisterRequest, UpdateRequest, type ProtoFileMetadata } from '../requests.js';
+
+export const fileOf = (m: ProtoFileMetadata) => ({
+  fileId: m.file_id,
+  path: m.path,
+  size: m.size,
+  checksum: m.checksum,
+  modifiedAt: m.modified_at,
+  attributes: m.attributes,
+});
+
+/** The change event a region's new metadata stands for (deleted = true is a delete). */
+export const changeOf = (
+  base: ReturnType<typeof envelope>,
+  type: 'file.registered' | 'file.updated' | 'file.deleted',
+  region: string,
+  m: ProtoFileMetadata,
+  replicas: number,
+) =>
+  type === 'file.deleted'
+    ? { ...base, type, region, fileId: m.file_id, clock: m.vector_clock }
+    : { ...base, type, region, clock: m.vector_clock, file: fileOf(m), ...(type === 'file.registered' && replicas > 0 ? { replicas } : {}) };
+
+const notFound = (fileId: string) => apiError('NOT_FOUND', `file_id: ${fileId} is not registered`);
+
+export const metadataService = (deps: ApiDeps): grpc.UntypedServiceImplementation => ({
+  Get: unary(deps, 'Get', async (request: unknown, call: Call): Result<unknown> => {
+    const req = decodeRequest(GetRequest, request);
+    if (E.isLeft(req)) return req;
+    const seq = await readAt(deps, call, req.right.read);
+    if (E.isLeft(seq)) return seq;
+    const file = await deps.reader.file(req.right.file_id);
+    return file === undefined ? E.left(notFound(req.right.file_id)) : E.right({ file: globalFile(file), view_sequence: seq.right });
+  }),
+
+  Register: unary(deps, 'Register', async (request: unknown, call: Call): Result<unknown> => {
+    const req = decodeRequest(RegisterRequest, request);
+    if (E.isLeft(req)) return req;
+    const { region_id, metadata, replicas, write } = req.right;
+    const existing = await deps.reader.file(metadata.file_id);
+    if (existing !== undefined && !(existing.deleted && compareVectorClocks(metadata.vector_clock, existing.clock) === 'AFTER')) {
+      return E.left(apiError('ALREADY_EXISTS', `metadata.file_id: ${metadata.file_id} is already registered`));
+    }
+    const result = await append(deps, call, changeOf(envelope(write), 'file.registered', region_id, metadata, replicas), write?.wait_for_view ?? false);
+    return E.map((w) => ({ write: w }))(result);
+  }),
+
+  Update: unary(deps, 'Update', async (request: unknown, call: Call): Result<unknown> => {
+    const req = decodeRequest(UpdateRequest, request);
+    if (E.isLeft(req)) return req;
+    const { region_id, metadata, write } = req.right;
+    const current = await deps.reader.file(metadata.file_id);
+    if (current === undefined) return E.left(notFound(metadata.file_id));
+    const relation = compareVectorClocks(metadata.vector_clock, current.clock);
+    if (relation === 'EQUAL') {
+      const view = await deps.reader.checkpoint();
+      return E.right({ write: { sequence: '0', event_id: '', duplicate: false, view_reached: true, view_sequence: String(view) }, outcome: 'NO_OP', conflict_id: '', current: globalFile(current) });
+    }
+    if (relation === 'BEFORE') {
+      return E.left(apiError('ABORTED',
+        `metadata.vector_clock: ${JSON.stringify(normalizeClock(metadata.vector_clock))} is before the stored version ${JSON.stringify(current.clock)}; fetch it and retry`,
+        { 'current-version': globalFile(current) }));
+    }
+    const base = envelope(write);
+    const result = await append(deps, call, changeOf(base, metadata.deleted ? 'file.deleted' : 'file.updated', region_id, metadata, 0), write?.wait_for_view ?? false);
+    return E.map((w) => ({
+      write: w,
+      outcome: relation === 'CONCURRENT' ? 'CONFLICT' : 'APPLIED',
+      conflict_id: relation === 'CONCURRENT' ? base.id : '',
+      current: globalFile(current),
+    }))(result);
+  }),
+
+  GetLocations: unary(deps, 'GetLocations', async (request: unknown, call: Call): Result<unknown> => {
+    const req = decodeRequest(GetRequest, request);
+    if (E.isLeft(req)) return req;
+    const seq = await readAt(deps, call, req.right.read);
+    if (E.isLeft(seq)) return seq;
+    const file = await deps.reader.file(req.right.file_id);
+    return file === undefined ? E.left(notFound(req.right.file_id)) : E.right({ locations: file.locations.map(location), view_sequence: seq.right });
+  }),
+
+  BatchGet: unary(deps, 'BatchGet', async (request: unknown, call: Call): Result<unknown> => {
+    const req = decodeRequest(BatchGetRequest, request);
+    if (E.isLeft(req)) return req;
+    const seq = await readAt(deps, call, req.right.read);
+    if (E.isLeft(seq)) return seq;
+    const ids = [...new Set(req.right.file_ids)];
+    const found = await deps.reader.getMany('files', ids);
+    return E.right({
+      files: ids.flatMap((id) => { const f = found.get(id); return f ? [globalFile(f)] : []; }),
+      missing: ids.filter((id) => !found.has(id)),
+      view_sequence: seq.right,
+    });
+  }),
+});
