@@ -7,7 +7,7 @@ import { applyConflictResolved, applyPolicySet } from './admin.js';
 import { draftOf, reject, type Draft, type Touched } from './draft.js';
 import { applyChange } from './files.js';
 import { applyAck } from './pending.js';
-import { applyHeartbeat, applyRegionDeregistered, applyRegionRegistered } from './regions.js';
+import { applyHeartbeat, applyRegionDeregistered, applyRegionHealth, applyRegionRegistered } from './regions.js';
 import type { StoredEvent, View } from './view.js';
 
 const apply = (d: Draft, msg: StoredEvent, event: CoordinatorEvent): Draft => {
@@ -24,6 +24,8 @@ const apply = (d: Draft, msg: StoredEvent, event: CoordinatorEvent): Draft => {
       return applyRegionDeregistered(d, msg, event);
     case 'region.heartbeat':
       return applyHeartbeat(d, msg, event);
+    case 'region.health':
+      return applyRegionHealth(d, msg, event);
     case 'conflict.resolved':
       return applyConflictResolved(d, msg, event);
     case 'policy.set':

@@ -1,5 +1,5 @@
 // The region registry: membership by newest-wins on (time, event id), health from heartbeats.
-import type { RegionDeregistered, RegionHeartbeat, RegionRegistered } from '../streams/events.js';
+import type { RegionDeregistered, RegionHealth, RegionHeartbeat, RegionRegistered } from '../streams/events.js';
 import { compareStamps, effectiveAt, put, reject, remember, type Draft } from './draft.js';
 import { dropRegionPending } from './pending.js';
 import type { RegionRecord, StoredEvent } from './view.js';
@@ -38,6 +38,7 @@ export const applyRegionRegistered = (d: Draft, msg: StoredEvent, event: RegionR
     joinedAt: existing?.active === true ? existing.joinedAt : at,
     lastSeenAt: existing === undefined ? at : later(existing.lastSeenAt, at),
     membership: { eventId: event.id, at },
+    health: existing?.active === true ? existing.health : null,
     recentEventIds: remember(existing?.recentEventIds ?? [], event.id),
   };
   return put(d, 'regions', record.id, record);
@@ -74,6 +75,24 @@ export const applyHeartbeat = (d: Draft, msg: StoredEvent, event: RegionHeartbea
     ...existing,
     status: event.status,
     lastSeenAt: at,
+    recentEventIds: remember(existing.recentEventIds, event.id),
+  });
+};
+
+/** The leader's verdict. It names the sign of life it judged; a verdict overtaken by a newer one is refused. */
+export const applyRegionHealth = (d: Draft, msg: StoredEvent, event: RegionHealth): Draft => {
+  const existing = d.view.regions.get(event.region);
+  if (existing?.recentEventIds.includes(event.id)) return d;
+  if (existing === undefined || !existing.active) {
+    return reject(d, msg, event.id, event.type, `region: ${event.region} is not a registered region`);
+  }
+  if (Date.parse(event.lastSeenAt) !== Date.parse(existing.lastSeenAt)) {
+    return reject(d, msg, event.id, event.type,
+      `lastSeenAt: the verdict judged ${event.lastSeenAt}, but the region was last heard at ${existing.lastSeenAt}`);
+  }
+  return put(d, 'regions', existing.id, {
+    ...existing,
+    health: { state: event.state, since: effectiveAt(event.at, msg.storedAt), reason: event.reason, observer: event.observer, eventId: event.id },
     recentEventIds: remember(existing.recentEventIds, event.id),
   });
 };

@@ -47,7 +47,17 @@ export type RegionRecord = {
   readonly lastSeenAt: string;
   /** The latest registration or deregistration: older ones are refused. */
   readonly membership: { readonly eventId: string; readonly at: string };
+  /** The coordinator's verdict from missed heartbeats (null: never judged, i.e. healthy). */
+  readonly health: RegionHealthVerdict | null;
   readonly recentEventIds: readonly string[];
+};
+
+export type RegionHealthVerdict = {
+  readonly state: 'healthy' | 'degraded' | 'offline';
+  readonly since: string;
+  readonly reason: string;
+  readonly observer: string;
+  readonly eventId: string;
 };
 
 export type PendingChange = {

@@ -12,6 +12,9 @@ import type { Logger } from './observability/log.js';
 import type { Metrics } from './observability/metrics.js';
 import { runProjector } from './projector/projector.js';
 import { delay } from './util/waitFor.js';
+import { startHealthMonitor } from './health/monitor.js';
+import type { HealthPolicy } from '../projections/health.js';
+import type { View } from '../projections/view.js';
 
 export type Coordinator = {
   readonly appender: Appender;
@@ -26,6 +29,14 @@ export type Coordinator = {
 };
 
 export const viewPrefix = (config: Config): string => `${config.etcd.prefix}/view`;
+export const fencingKey = (config: Config): string => `${config.etcd.prefix}/fencing`;
+export const electionPrefix = (config: Config): string => `${config.etcd.prefix}/election/projector/`;
+
+export const healthPolicy = (config: Config): HealthPolicy => ({
+  heartbeatIntervalMs: config.health.heartbeat_interval,
+  degradedAfterMissed: config.health.degraded_after_missed,
+  offlineAfterMs: config.health.offline_after,
+});
 
 export const connectEtcd = (config: Config): Etcd3 =>
   new Etcd3({
@@ -47,7 +58,7 @@ export const startCoordinator = async (
   const store = new ViewStore(etcd, viewPrefix(config), {
     maxTxnOps: config.projector.max_txn_ops,
     maxTxnBytes: config.projector.max_txn_bytes,
-  });
+  }, fencingKey(config));
   const appender = createAppender(nats.js, { stream: config.nats.stream }, log, metrics);
   const reader = new ViewReader(etcd, viewPrefix(config));
   await reader.start();
@@ -66,10 +77,15 @@ export const startCoordinator = async (
         leading = true;
         metrics.isLeader.set(1);
         log.info({ fence: leadership.fence }, 'elected projecting leader');
+        const termEnded = new AbortController();
+        const term = AbortSignal.any([stopping.signal, leadership.lost, termEnded.signal]);
+        let view: View | undefined;
+        startHealthMonitor({ view: () => view, appender, policy: healthPolicy(config), observer: config.coordinator.id, log, signal: term });
         const exit = await runProjector(
-          { nc: nats.nc, js: nats.js, jsm: nats.jsm, stream: config.nats.stream, store, fence: leadership.fence, batchEvents: config.projector.batch_events, log, metrics },
-          AbortSignal.any([stopping.signal, leadership.lost]),
+          { nc: nats.nc, js: nats.js, jsm: nats.jsm, stream: config.nats.stream, store, fence: leadership.fence, batchEvents: config.projector.batch_events, log, metrics, onView: (v) => (view = v) },
+          term,
         );
+        termEnded.abort();
         leading = false;
         metrics.isLeader.set(0);
         if (exit === 'deposed' || leadership.lost.aborted) log.warn('lost leadership; campaigning again as a follower');

@@ -69,6 +69,11 @@ export const RegionDeregistered = t.intersection([
   t.partial({ reason: Text(1024) }),
 ]);
 export const RegionHeartbeat = t.intersection([regionEnvelope('region.heartbeat'), t.type({ status: RegionStatus })]);
+/** Appended by the leading coordinator when a region misses heartbeats, and when it is heard again. */
+export const RegionHealth = t.intersection([
+  regionEnvelope('region.health'),
+  t.type({ state: RegionState, observer: NonEmptyText(256), lastSeenAt: Instant, reason: Text(1024) }),
+]);
 
 export const ConflictChoice = t.union([
   t.type({ keep: t.keyof({ local: null, remote: null }) }),
@@ -96,6 +101,7 @@ export const eventCodecs = {
   'region.registered': RegionRegistered,
   'region.deregistered': RegionDeregistered,
   'region.heartbeat': RegionHeartbeat,
+  'region.health': RegionHealth,
   'conflict.resolved': ConflictResolved,
   'policy.set': PolicySet,
 } as const;
@@ -110,6 +116,7 @@ export type SyncAcked = EventOf<'sync.acked'>;
 export type RegionRegistered = EventOf<'region.registered'>;
 export type RegionDeregistered = EventOf<'region.deregistered'>;
 export type RegionHeartbeat = EventOf<'region.heartbeat'>;
+export type RegionHealth = EventOf<'region.health'>;
 export type ConflictResolved = EventOf<'conflict.resolved'>;
 export type PolicySet = EventOf<'policy.set'>;
 export type RegionStatus = t.TypeOf<typeof RegionStatus>;

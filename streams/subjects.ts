@@ -24,6 +24,7 @@ const fixedSubjects: Record<Exclude<EventType, 'file.registered' | 'file.updated
   'region.registered': REGIONS_STATUS,
   'region.deregistered': REGIONS_STATUS,
   'region.heartbeat': REGIONS_STATUS,
+  'region.health': REGIONS_STATUS,
   'conflict.resolved': ADMIN_CONFLICTS,
   'policy.set': ADMIN_POLICIES,
 };

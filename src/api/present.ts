@@ -1,5 +1,6 @@
 // View records → API messages (the shapes @grpc/proto-loader serializes).
 import type { VectorClock } from '../../streams/events.js';
+import { effectiveRegionState } from '../../projections/health.js';
 import type { ConflictRecord, FileRecord, PendingChange, RegionLocation, RegionRecord, VersionSnapshot } from '../../projections/view.js';
 
 export type ProtoTimestamp = { seconds: string; nanos: number };
@@ -79,7 +80,7 @@ export const region = (r: RegionRecord) => ({
   location: { latitude: r.location.latitude, longitude: r.location.longitude, name: r.location.name ?? '' },
   capacity: { total_bytes: String(r.capacity.totalBytes) },
   status: {
-    state: REGION_STATE[r.status.state],
+    state: REGION_STATE[effectiveRegionState(r)],
     sync_lag: String(r.status.syncLag),
     storage_used: String(r.status.storageUsed),
     load_level: r.status.loadLevel,

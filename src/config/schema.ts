@@ -61,6 +61,11 @@ export const ConfigCodec = t.type({
     default_strategy: t.keyof({ last_writer_wins: null, merge: null, manual: null, fork: null }),
     auto_resolve: t.boolean,
   }),
+  health: t.type({
+    heartbeat_interval: Duration,
+    degraded_after_missed: int(1, 1000),
+    offline_after: Duration,
+  }),
   grpc: t.type({
     host: text('host name or IP address', /^[A-Za-z0-9.:[\]-]+$/),
     port: int(0, 65535),
@@ -84,6 +89,7 @@ export const DEFAULTS = {
   nats: { url: null, cluster_id: 'jzse', stream: 'JZSE_EVENTS', replicas: 1, duplicate_window: '2m', max_bytes: 0 },
   sync: { default_strategy: 'lazy', batch_size: 100, broadcast_timeout: '10s' },
   conflict: { default_strategy: 'last_writer_wins', auto_resolve: true },
+  health: { heartbeat_interval: '5s', degraded_after_missed: 3, offline_after: '60s' },
   // port 0: any free port (tests); wait_timeout bounds wait_for_view when the call has no deadline.
   grpc: { host: '127.0.0.1', port: 50051, max_message_bytes: 1_048_576, wait_timeout: '10s' },
   // etcd 3.4 defaults: --max-txn-ops 128, --max-request-bytes 1.5 MiB; keep headroom for the fence.

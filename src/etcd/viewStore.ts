@@ -38,6 +38,8 @@ export class ViewStore {
     private readonly client: Etcd3,
     readonly prefix: string,
     private readonly limits: Limits,
+    /** Where each commit records which leader term wrote it (outside the view; audited by the chaos harness). */
+    readonly fencingKey?: string,
   ) {}
 
   async readCheckpoint(): Promise<Checkpoint | undefined> {
@@ -119,6 +121,10 @@ export class ViewStore {
   async commit(writes: readonly KeyWrite[], fence: Fence, from: number, to: number): Promise<CommitResult> {
     const ops = writes.map(toOp);
     ops.push({ request_put: { key: Buffer.from(checkpointKey(this.prefix)), value: Buffer.from(canonicalJson({ seq: to })) } });
+    if (this.fencingKey !== undefined) {
+      const record = { seq: to, leader: fence.key, term: fence.createRevision };
+      ops.push({ request_put: { key: Buffer.from(this.fencingKey), value: Buffer.from(canonicalJson(record)) } });
+    }
     const chunks = this.chunk(ops);
     const last = chunks.pop() ?? [];
     for (let i = 0; i < chunks.length; i += IN_FLIGHT) {

@@ -24,8 +24,8 @@ export type ProjectorOptions = {
   readonly batchEvents: number;
   readonly log: Logger;
   readonly metrics?: Metrics;
-  /** Test hook: called after each fold step, before the batch is written. */
-  readonly onStep?: (view: View) => void;
+  /** Called with the view after recovery and after each fold step (before the batch is written). */
+  readonly onView?: (view: View) => void;
 };
 
 export type ProjectorExit = 'deposed' | 'stopped';
@@ -40,6 +40,7 @@ export const runProjector = async (o: ProjectorOptions, signal: AbortSignal): Pr
     let committed = view.seq;
     metrics?.checkpoint.set(committed);
     log.info({ checkpoint: committed, repaired: recovered.repaired, rebuilt: recovered.rebuilt }, 'projector resumed');
+    o.onView?.(view);
 
     const flush = async (touched: Map<string, Touched>, lastEventId: string | undefined): Promise<void> => {
       const writes = writesFor(o.store.prefix, view, touched.values());
@@ -95,7 +96,7 @@ export const runProjector = async (o: ProjectorOptions, signal: AbortSignal): Pr
             const rejected = result.touched.some((t) => t.collection === 'rejected');
             metrics?.eventsProjected.inc({ outcome: rejected ? 'rejected' : 'applied' });
             if (rejected) log.warn({ seq: stored.seq, eventId: lastEventId, subject: stored.subject }, 'event rejected');
-            o.onStep?.(view);
+            o.onView?.(view);
             if (m.info.pending === 0 || view.seq - committed >= o.batchEvents) await flush(touched, lastEventId);
           }
         } finally {

@@ -42,6 +42,9 @@ export const startStack = async (overrides: Record<string, string> = {}): Promis
     JZSE_ETCD_LEASE_TTL: '2s',
     JZSE_COORDINATOR_METRICS_PORT: '0',
     JZSE_GRPC_PORT: '0',
+    // Tests about other things must not see health verdicts appear in their stream.
+    JZSE_HEALTH_HEARTBEAT_INTERVAL: '1h',
+    JZSE_HEALTH_OFFLINE_AFTER: '2h',
     JZSE_COORDINATOR_DATA_DIR: join(dir, 'data'),
     ...overrides,
   };
@@ -119,3 +122,10 @@ export const waitForCaughtUp = async (stack: Stack, timeoutMs = 60_000): Promise
 /** Sorted-key object, for deepStrictEqual with a readable diff. */
 export const asObject = (m: Map<string, string>): Record<string, unknown> =>
   Object.fromEntries([...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, JSON.parse(v) as unknown]));
+
+/** The candidate id of the current projecting leader (the election key with the lowest create revision). */
+export const leaderOf = async (stack: Stack): Promise<string | undefined> => {
+  const prefix = `${stack.config.etcd.prefix}/election/projector/`;
+  const res = await stack.etcdClient.getAll().prefix(prefix).sort('Create', 'Ascend').limit(1).exec();
+  return res.kvs[0]?.value.toString();
+};

@@ -16,7 +16,8 @@ export const prng = (seed: number) => {
   };
 };
 
-const BASE_TIME = Date.parse('2026-11-25T00:00:00.000Z');
+// Event times start a minute before the run, like a region's real clock would.
+const BASE_TIME = Date.now() - 60_000;
 
 export const regionRegistration = (region: string, n: number): CoordinatorEvent => ({
   schema: 1,

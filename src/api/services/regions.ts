@@ -1,6 +1,7 @@
 // RegionService: Register, Deregister, Heartbeat, GetActiveRegions, GetRegion.
 import * as E from 'fp-ts/lib/Either.js';
 import type * as grpc from '@grpc/grpc-js';
+import { effectiveRegionState } from '../../../projections/health.js';
 import { append, decodeRequest, envelope, readAt, unary, type ApiDeps, type Call, type Result } from '../context.js';
 import { apiError } from '../errors.js';
 import { region } from '../present.js';
@@ -49,7 +50,7 @@ export const regionService = (deps: ApiDeps): grpc.UntypedServiceImplementation 
     if (E.isLeft(req)) return req;
     const seq = await readAt(deps, call, req.right.read);
     if (E.isLeft(seq)) return seq;
-    const page = await deps.reader.page('regions', { limit: Number.MAX_SAFE_INTEGER, keep: (r) => r.active && r.status.state !== 'offline' });
+    const page = await deps.reader.page('regions', { limit: Number.MAX_SAFE_INTEGER, keep: (r) => r.active && effectiveRegionState(r) !== 'offline' });
     return E.right({ regions: page.items.map(region), view_sequence: seq.right });
   }),
 
