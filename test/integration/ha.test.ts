@@ -114,5 +114,27 @@ describe('high availability', () => {
       await stack.stop();
     }
   });
-});
 
+  test('SIGTERM stops the leader cleanly (exit 0) and hands leadership over at once, long before its lease expires', async () => {
+    const stack = await startStack({ JZSE_ETCD_LEASE_TTL: '30s' });
+    const first = spawnCoordinator(stack, 'first');
+    await waitFor(async () => (await leaderOf(stack)) === 'first', { what: 'first elected', timeoutMs: 20_000 });
+    const second = spawnCoordinator(stack, 'second');
+    try {
+      await waitFor(async () => (await stack.etcdClient.getAll().prefix(electionPrefix(stack.config)).keys()).length === 2, { what: 'second campaigning', timeoutMs: 20_000 });
+      await publishWorkload(stack, ['r1'], 50, { seed: 31 });
+      await waitForCaughtUp(stack);
+      first.proc.kill('SIGTERM');
+      assert.equal(await first.exited, 0);
+      // A 30 s lease cannot have expired within this wait: only a resignation explains the handover.
+      await waitFor(async () => (await leaderOf(stack)) === 'second', { what: 'second takes over after the resignation', timeoutMs: 10_000 });
+      await publishWorkload(stack, ['r2'], 50, { seed: 32 });
+      await waitForCaughtUp(stack, 10_000);
+      assert.deepEqual(asObject(await readEtcdView(stack)), asObject(expectedEntries(stack, await foldStream(stack))));
+    } finally {
+      second.proc.kill('SIGKILL');
+      first.proc.kill('SIGKILL');
+      await stack.stop();
+    }
+  });
+});
