@@ -22,7 +22,8 @@ export const createAppender = (js: JetStreamClient, options: AppenderOptions, lo
         const ack = await js.publish(subject, data, {
           msgID,
           expect: { streamName: options.stream },
-          timeout: Math.max(100, Math.min(5000, deadline - Date.now())),
+          // Short attempts: a retry carries the same Nats-Msg-Id, so retrying early never stores twice.
+          timeout: Math.max(100, Math.min(2000, deadline - Date.now())),
         });
         metrics?.eventsAppended.inc({ type, duplicate: String(ack.duplicate) });
         log.debug({ eventId: msgID, seq: ack.seq, duplicate: ack.duplicate }, 'event appended');
