@@ -1,5 +1,5 @@
-// Operators' events: sync/conflict policies per path pattern, and resolutions of open conflicts.
-import type { ConflictResolved, PolicySet } from '../streams/events.js';
+// Operators' policy events: sync/conflict strategy per path pattern, newest wins.
+import type { PolicySet } from '../streams/events.js';
 import { compareStamps, effectiveAt, put, reject, remember, type Draft } from './draft.js';
 import type { StoredEvent } from './view.js';
 
@@ -19,15 +19,4 @@ export const applyPolicySet = (d: Draft, msg: StoredEvent, event: PolicySet): Dr
     operator: event.operator,
     recentEventIds: remember(existing?.recentEventIds ?? [], event.id),
   });
-};
-
-export const applyConflictResolved = (d: Draft, msg: StoredEvent, event: ConflictResolved): Draft => {
-  const conflict = d.view.conflicts.get(event.conflictId);
-  if (conflict === undefined) {
-    return reject(d, msg, event.id, event.type, `conflictId: no conflict ${event.conflictId}`);
-  }
-  if (conflict.resolution?.eventId === event.id) return d;
-  // Only manual conflicts stay open; they arrive with the conflict strategies (issue 4).
-  return reject(d, msg, event.id, event.type,
-    `conflictId: ${event.conflictId} is ${conflict.status}${conflict.resolution ? ` (by ${conflict.resolution.by})` : ''}`);
 };

@@ -3,7 +3,8 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeEvent, salvageId } from '../streams/decode.js';
 import type { CoordinatorEvent } from '../streams/events.js';
-import { applyConflictResolved, applyPolicySet } from './admin.js';
+import { applyPolicySet } from './admin.js';
+import { applyConflictResolved } from './conflicts.js';
 import { draftOf, reject, type Draft, type Touched } from './draft.js';
 import { applyChange } from './files.js';
 import { applyAck } from './pending.js';

@@ -1,126 +1,11 @@
 // Registrations, updates and deletes of files, ordered by vector clocks. A CONCURRENT change is a
-// conflict: recorded with both versions and settled here by last-writer-wins.
-import type { ChangeEvent, FileMetadata, VectorClock } from '../streams/events.js';
-import { compareStamps, effectiveAt, put, reject, remember, type Draft } from './draft.js';
-import { enqueueForRegions } from './pending.js';
-import { compareVectorClocks, counterOf, mergeVectorClocks, normalizeClock } from './vectorClock.js';
-import type { ConflictRecord, FileRecord, RegionLocation, StoredEvent, VersionSnapshot } from './view.js';
-
-const DEFAULT_REPLICAS = 3;
-
-const metadataOf = (f: FileRecord): FileMetadata => ({
-  fileId: f.fileId,
-  path: f.path,
-  size: f.size,
-  checksum: f.checksum,
-  modifiedAt: f.modifiedAt,
-  attributes: f.attributes,
-});
-
-const snapshotOfFile = (f: FileRecord): VersionSnapshot => ({
-  eventId: f.version.eventId,
-  seq: f.version.seq,
-  region: f.version.region,
-  at: f.version.at,
-  clock: f.clock,
-  deleted: f.deleted,
-  file: metadataOf(f),
-});
-
-const snapshotOfEvent = (e: ChangeEvent, seq: number, at: string, current: FileRecord | undefined): VersionSnapshot => ({
-  eventId: e.id,
-  seq,
-  region: e.region,
-  at,
-  clock: normalizeClock(e.clock),
-  deleted: e.type === 'file.deleted',
-  file:
-    e.type === 'file.deleted'
-      ? current === undefined ? { fileId: e.fileId, path: '', size: 0, checksum: '', modifiedAt: at } : metadataOf(current)
-      : { ...e.file, attributes: e.file.attributes ?? {} },
-});
-
-const byRegion = (a: RegionLocation, b: RegionLocation): number => (a.regionId < b.regionId ? -1 : 1);
-
-/** `holders` hold what they are set to; every other copy is out of date. */
-const relocate = (locations: readonly RegionLocation[], holders: readonly RegionLocation[]): RegionLocation[] =>
-  [
-    ...locations.filter((l) => !holders.some((h) => h.regionId === l.regionId)).map((l) => ({ ...l, state: 'stale' as const })),
-    ...holders,
-  ].sort(byRegion);
-
-type Outcome = {
-  readonly winner: VersionSnapshot;
-  readonly clock: VectorClock;
-  /** Regions whose copies are now known; the rest become stale. */
-  readonly holders: readonly RegionLocation[];
-  /** The region that needs no pending entry (it holds exactly this version), if any. */
-  readonly upToDate: string | null;
-  readonly replicas?: number;
-};
-
-/** Writes the outcome as the file's new version, caused by `causeId`. */
-const install = (d: Draft, msg: StoredEvent, previous: FileRecord | undefined, o: Outcome, causeId: string): Draft => {
-  const fresh = previous === undefined || (previous.deleted && o.replicas !== undefined);
-  const record: FileRecord = {
-    ...o.winner.file,
-    attributes: o.winner.file.attributes ?? {},
-    deleted: o.winner.deleted,
-    clock: o.clock,
-    locations: relocate(fresh ? [] : previous.locations, o.holders),
-    primary: fresh ? o.winner.region : previous.primary,
-    replicas: o.replicas ?? previous?.replicas ?? DEFAULT_REPLICAS,
-    version: { eventId: o.winner.eventId, seq: o.winner.seq, region: o.winner.region, at: o.winner.at },
-    versions: (previous?.versions ?? 0) + 1,
-    recentEventIds: remember(previous?.recentEventIds ?? [], causeId),
-  };
-  return enqueueForRegions(put(d, 'files', record.fileId, record), {
-    fileId: record.fileId,
-    eventId: causeId,
-    seq: msg.seq,
-    clock: o.clock,
-    deleted: record.deleted,
-    except: o.upToDate,
-  });
-};
-
-const applied = (snapshot: VersionSnapshot, replicas?: number): Outcome => ({
-  winner: snapshot,
-  clock: snapshot.clock,
-  holders: [{ regionId: snapshot.region, state: 'synced', lastSyncAt: snapshot.at, clock: snapshot.clock }],
-  upToDate: snapshot.region,
-  ...(replicas === undefined ? {} : { replicas }),
-});
-
-/**
- * Both versions are kept in the conflict record. The winner's content gets the merged clock, which
- * no region holds yet: every region (the winner's origin too) is asked to take the resolved version.
- */
-const lastWriterWins = (d: Draft, msg: StoredEvent, current: FileRecord, event: ChangeEvent, at: string): Draft => {
-  const local = snapshotOfFile(current);
-  const remote = snapshotOfEvent(event, msg.seq, at, current);
-  const remoteWins = compareStamps(remote, local) > 0;
-  const conflict: ConflictRecord = {
-    id: event.id,
-    fileId: current.fileId,
-    local,
-    remote,
-    detectedAt: at,
-    detectedSeq: msg.seq,
-    strategy: 'last_writer_wins',
-    status: 'resolved',
-    resolution: { winner: remoteWins ? 'remote' : 'local', by: 'last_writer_wins', at, eventId: event.id },
-  };
-  const holders = [local, remote]
-    .filter((v, i, all) => all.findIndex((w) => w.region === v.region) === i)
-    .map((v): RegionLocation => ({ regionId: v.region, state: 'stale', lastSyncAt: v.at, clock: v.clock }));
-  return install(put(d, 'conflicts', conflict.id, conflict), msg, current, {
-    winner: remoteWins ? remote : local,
-    clock: mergeVectorClocks(current.clock, event.clock),
-    holders,
-    upToDate: null,
-  }, event.id);
-};
+// conflict, settled by the path's strategy (projections/conflicts.ts).
+import type { ChangeEvent, VectorClock } from '../streams/events.js';
+import { effectiveAt, put, reject, remember, type Draft } from './draft.js';
+import { resolveConcurrent } from './conflicts.js';
+import { compareVectorClocks, counterOf, normalizeClock } from './vectorClock.js';
+import { applied, DEFAULT_REPLICAS, install, snapshotOfEvent } from './versions.js';
+import type { StoredEvent } from './view.js';
 
 const showClock = (c: VectorClock): string => JSON.stringify(normalizeClock(c));
 
@@ -159,6 +44,6 @@ export const applyChange = (d: Draft, msg: StoredEvent, event: ChangeEvent): Dra
       // An update that dominates a delete brings the file back: the writer saw the delete.
       return install(d, msg, current, applied(snapshotOfEvent(event, msg.seq, at, current)), event.id);
     case 'CONCURRENT':
-      return lastWriterWins(d, msg, current, event, at);
+      return resolveConcurrent(d, msg, current, event, at);
   }
 };

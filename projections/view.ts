@@ -33,6 +33,10 @@ export type FileRecord = {
   readonly versions: number;
   /** Ids of the latest applied change events: a late duplicate of one of them is a no-op. */
   readonly recentEventIds: readonly string[];
+  /** Conflicts on this file waiting for an operator (manual strategy). */
+  readonly openConflicts: readonly string[];
+  /** After a merge: which write each attribute came from, so further merges converge. */
+  readonly attributeStamps?: Readonly<Record<string, Stamp>>;
 };
 
 export type RegionRecord = {
@@ -69,7 +73,12 @@ export type PendingChange = {
   readonly deleted: boolean;
 };
 
+/** Who wrote something when: the last-writer-wins order key. */
+export type Stamp = { readonly at: string; readonly region: string; readonly eventId: string };
+
 export type VersionSnapshot = {
+  /** Merge strategy: per attribute, the stamp of the write it came from (absent: this version's own). */
+  readonly stamps?: Readonly<Record<string, Stamp>>;
   readonly eventId: string;
   readonly seq: number;
   readonly region: string;
@@ -89,6 +98,10 @@ export type ConflictRecord = {
   readonly strategy: 'last_writer_wins' | 'merge' | 'manual' | 'fork';
   readonly status: 'open' | 'resolved';
   readonly resolution: { readonly winner: 'local' | 'remote' | 'merged'; readonly by: string; readonly at: string; readonly eventId: string } | null;
+  /** Fork strategy: the file the losing version was kept as. */
+  readonly fork: string | null;
+  /** Why the strategy applied differs from the policy's, if it does. */
+  readonly note: string | null;
 };
 
 export type RejectedEntry = {

@@ -15,6 +15,7 @@ import { delay } from './util/waitFor.js';
 import { startHealthMonitor } from './health/monitor.js';
 import type { HealthPolicy } from '../projections/health.js';
 import type { View } from '../projections/view.js';
+import { BUILT_IN_POLICY, DEFAULT_PATTERN } from '../projections/policies.js';
 
 export type Coordinator = {
   readonly appender: Appender;
@@ -37,6 +38,28 @@ export const healthPolicy = (config: Config): HealthPolicy => ({
   degradedAfterMissed: config.health.degraded_after_missed,
   offlineAfterMs: config.health.offline_after,
 });
+
+/**
+ * The configured defaults become the `**` policy, as an event, so replay reproduces every decision
+ * made under them. Appended by a new leader only when the log's defaults differ from its configuration.
+ */
+const ensureDefaultPolicy = async (view: View, config: Config, appender: Appender, term: string, log: Logger): Promise<void> => {
+  const conflict = config.conflict.auto_resolve ? config.conflict.default_strategy : 'manual';
+  const sync = config.sync.default_strategy;
+  const current = view.policies.get(DEFAULT_PATTERN);
+  if (current?.sync === sync && current.conflict === conflict) return;
+  if (current === undefined && sync === BUILT_IN_POLICY.sync && conflict === BUILT_IN_POLICY.conflict) return;
+  const event = {
+    schema: 1 as const, id: `config-default:${term}:${sync}:${conflict}`, type: 'policy.set' as const, at: new Date().toISOString(),
+    operator: `config:${config.coordinator.id}`, pattern: DEFAULT_PATTERN, sync, conflict,
+  };
+  try {
+    const ack = await appender.append(event);
+    log.info({ eventId: event.id, seq: ack.seq, sync, conflict }, 'default policy set from configuration');
+  } catch (error) {
+    log.warn({ err: error }, 'could not append the default policy; the log keeps its current defaults');
+  }
+};
 
 export const connectEtcd = (config: Config): Etcd3 =>
   new Etcd3({
@@ -80,9 +103,17 @@ export const startCoordinator = async (
         const termEnded = new AbortController();
         const term = AbortSignal.any([stopping.signal, leadership.lost, termEnded.signal]);
         let view: View | undefined;
+        let defaultsChecked = false;
+        const onView = (v: View) => {
+          view = v;
+          if (!defaultsChecked) {
+            defaultsChecked = true;
+            void ensureDefaultPolicy(v, config, appender, leadership.fence.createRevision, log);
+          }
+        };
         startHealthMonitor({ view: () => view, appender, policy: healthPolicy(config), observer: config.coordinator.id, log, signal: term });
         const exit = await runProjector(
-          { nc: nats.nc, js: nats.js, jsm: nats.jsm, stream: config.nats.stream, store, fence: leadership.fence, batchEvents: config.projector.batch_events, log, metrics, onView: (v) => (view = v) },
+          { nc: nats.nc, js: nats.js, jsm: nats.jsm, stream: config.nats.stream, store, fence: leadership.fence, batchEvents: config.projector.batch_events, log, metrics, onView },
           term,
         );
         termEnded.abort();

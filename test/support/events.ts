@@ -14,6 +14,7 @@ import {
   type PolicySet,
   type RegionDeregistered,
   type RegionHeartbeat,
+  type RegionHealth,
   type RegionRegistered,
   type SyncAcked,
   type VectorClock,
@@ -121,6 +122,24 @@ export const regionHeartbeat = (over: Partial<RegionHeartbeat> = {}): RegionHear
     at,
     region,
     status: { state: 'healthy', syncLag: 0, storageUsed: 0, loadLevel: 0.1 },
+    ...over,
+  };
+};
+
+export const regionHealth = (over: Partial<RegionHealth> = {}): RegionHealth => {
+  const region = over.region ?? 'r1';
+  const state = over.state ?? 'offline';
+  const lastSeenAt = over.lastSeenAt ?? AT0;
+  return {
+    ...envelope,
+    type: 'region.health',
+    id: `health:${region}:${state}:${Date.parse(lastSeenAt)}`,
+    at: AT0,
+    region,
+    state,
+    observer: 'coordinator-1',
+    lastSeenAt,
+    reason: 'no heartbeat',
     ...over,
   };
 };

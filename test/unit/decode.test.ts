@@ -16,6 +16,7 @@ import {
   policySet,
   regionDeregistered,
   regionHeartbeat,
+  regionHealth,
   regionRegistered,
   syncAcked,
 } from '../support/events.js';
@@ -44,6 +45,7 @@ const examples: CoordinatorEvent[] = [
   regionRegistered(),
   regionDeregistered({ reason: 'decommissioned' }),
   regionHeartbeat(),
+  regionHealth({ state: 'degraded' }),
   conflictResolved({ choice: { merged: fileMeta() } }),
   policySet(),
 ];

@@ -161,7 +161,7 @@ describe('file registration, update and delete', () => {
     given(r1).when(fileRegistered({ file: extra })).then((view) => {
       assert.deepEqual(
         Object.keys(file(view)).sort(),
-        ['attributes', 'checksum', 'clock', 'deleted', 'fileId', 'locations', 'modifiedAt', 'path', 'primary', 'recentEventIds', 'replicas', 'size', 'version', 'versions'],
+        ['attributes', 'checksum', 'clock', 'deleted', 'fileId', 'locations', 'modifiedAt', 'openConflicts', 'path', 'primary', 'recentEventIds', 'replicas', 'size', 'version', 'versions'],
       );
     });
   });

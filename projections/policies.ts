@@ -1,0 +1,46 @@
+// Which sync and conflict strategy applies to a path: the most specific matching policy that sets
+// the field, else the built-in default. Policies are events, so replay makes the same choices.
+import type { PolicyRecord, View } from './view.js';
+
+export type SyncStrategy = 'eager' | 'lazy' | 'on_demand';
+export type ConflictStrategy = 'last_writer_wins' | 'merge' | 'manual' | 'fork';
+export type Policy = { readonly sync: SyncStrategy; readonly conflict: ConflictStrategy };
+
+/** Used when no policy matches; `policy.set` on pattern `**` overrides it (the leader sets it from configuration). */
+export const BUILT_IN_POLICY: Policy = { sync: 'lazy', conflict: 'last_writer_wins' };
+
+/** The pattern the configured defaults are stored under. */
+export const DEFAULT_PATTERN = '**';
+
+const GLOB = /[*?]/;
+
+const escape = (s: string): string => s.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+
+/** `**` any characters, `*` any but `/`, `?` one but `/`; a pattern without them is a path prefix. */
+export const globToRegExp = (pattern: string): RegExp =>
+  new RegExp(`^${pattern.split(/(\*\*|\*|\?)/).map((part) =>
+    part === '**' ? '.*' : part === '*' ? '[^/]*' : part === '?' ? '[^/]' : escape(part)).join('')}$`);
+
+export const patternMatches = (pattern: string, path: string): boolean => {
+  if (!GLOB.test(pattern)) {
+    const dir = pattern.endsWith('/') ? pattern : `${pattern}/`;
+    return path === pattern || path.startsWith(dir);
+  }
+  return globToRegExp(pattern).test(path);
+};
+
+/** More literal characters = more specific; ties go to the later policy. */
+const specificity = (p: PolicyRecord): number => p.pattern.replace(/[*?]/g, '').length;
+
+const mostSpecific = (policies: readonly PolicyRecord[], field: 'sync' | 'conflict'): string | undefined =>
+  policies
+    .filter((p) => p[field] !== null)
+    .sort((a, b) => specificity(b) - specificity(a) || (a.at < b.at ? 1 : a.at > b.at ? -1 : 0))[0]?.[field] ?? undefined;
+
+export const policyFor = (view: View, path: string): Policy => {
+  const matching = [...view.policies.values()].filter((p) => patternMatches(p.pattern, path));
+  return {
+    sync: (mostSpecific(matching, 'sync') as SyncStrategy | undefined) ?? BUILT_IN_POLICY.sync,
+    conflict: (mostSpecific(matching, 'conflict') as ConflictStrategy | undefined) ?? BUILT_IN_POLICY.conflict,
+  };
+};
