@@ -28,6 +28,9 @@ export const prefixEnd = (prefix: Buffer): Buffer => {
   return Buffer.from([0]);
 };
 
+const opBytes = (op: IRequestOp): number =>
+  (op.request_put?.key?.length ?? op.request_delete_range?.key?.length ?? 0) + (op.request_put?.value?.length ?? 0) + 16;
+
 const toOp = (w: KeyWrite): IRequestOp =>
   w.value === null
     ? { request_delete_range: { key: Buffer.from(w.key) } }
@@ -92,12 +95,16 @@ export class ViewStore {
       : { key, target: 'Value', result: 'Equal', value: Buffer.from(canonicalJson({ seq: previous })) };
   }
 
+  private fits(ops: readonly IRequestOp[]): boolean {
+    return ops.length <= this.limits.maxTxnOps && ops.reduce((sum, op) => sum + opBytes(op), 0) <= this.limits.maxTxnBytes;
+  }
+
   private chunk(ops: IRequestOp[]): IRequestOp[][] {
     const chunks: IRequestOp[][] = [];
     let current: IRequestOp[] = [];
     let bytes = 0;
     for (const op of ops) {
-      const size = (op.request_put?.key?.length ?? op.request_delete_range?.key?.length ?? 0) + (op.request_put?.value?.length ?? 0) + 16;
+      const size = opBytes(op);
       if (current.length > 0 && (current.length >= this.limits.maxTxnOps || bytes + size > this.limits.maxTxnBytes)) {
         chunks.push(current);
         current = [];
@@ -119,14 +126,20 @@ export class ViewStore {
    * so a deposed leader changes nothing; the last one carries the checkpoint compare-and-set.
    */
   async commit(writes: readonly KeyWrite[], fence: Fence, from: number, to: number): Promise<CommitResult> {
-    const ops = writes.map(toOp);
-    ops.push({ request_put: { key: Buffer.from(checkpointKey(this.prefix)), value: Buffer.from(canonicalJson({ seq: to })) } });
+    // The checkpoint (and fencing record) must be in the last transaction, committed after all the
+    // others: a checkpoint that lands earlier would vouch for writes not yet made.
+    const tail: IRequestOp[] = [{ request_put: { key: Buffer.from(checkpointKey(this.prefix)), value: Buffer.from(canonicalJson({ seq: to })) } }];
     if (this.fencingKey !== undefined) {
       const record = { seq: to, leader: fence.key, term: fence.createRevision };
-      ops.push({ request_put: { key: Buffer.from(this.fencingKey), value: Buffer.from(canonicalJson(record)) } });
+      tail.push({ request_put: { key: Buffer.from(this.fencingKey), value: Buffer.from(canonicalJson(record)) } });
     }
-    const chunks = this.chunk(ops);
-    const last = chunks.pop() ?? [];
+    const chunks = writes.length === 0 ? [] : this.chunk(writes.map(toOp));
+    const lastData = chunks.pop() ?? [];
+    let last = [...lastData, ...tail];
+    if (!this.fits(last)) {
+      chunks.push(lastData);
+      last = tail;
+    }
     for (let i = 0; i < chunks.length; i += IN_FLIGHT) {
       const results = await Promise.all(chunks.slice(i, i + IN_FLIGHT).map((c) => this.txn(this.fenceCompare(fence), c)));
       if (results.includes(false)) return 'fenced';

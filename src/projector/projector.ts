@@ -50,7 +50,7 @@ export const runProjector = async (o: ProjectorOptions, signal: AbortSignal): Pr
           const result = await o.store.commit(writes, o.fence, committed, view.seq);
           if (result !== 'committed') {
             metrics?.txnFailures.inc({ reason: result });
-            throw new FencedError();
+            throw new FencedError(result);
           }
           break;
         } catch (error) {
@@ -97,7 +97,11 @@ export const runProjector = async (o: ProjectorOptions, signal: AbortSignal): Pr
             metrics?.eventsProjected.inc({ outcome: rejected ? 'rejected' : 'applied' });
             if (rejected) log.warn({ seq: stored.seq, eventId: lastEventId, subject: stored.subject }, 'event rejected');
             o.onView?.(view);
-            if (m.info.pending === 0 || view.seq - committed >= o.batchEvents) await flush(touched, lastEventId);
+            // Flush when the batch is full, or when nothing else is waiting: the server says so
+            // (pending 0) or we hold no further received message (the server's count can lag).
+            if (m.info.pending === 0 || messages.getPending() === 0 || view.seq - committed >= o.batchEvents) {
+              await flush(touched, lastEventId);
+            }
           }
         } finally {
           signal.removeEventListener('abort', stop);

@@ -82,7 +82,9 @@ export const recoverView = async (
 };
 
 export class FencedError extends Error {
-  constructor() {
-    super('leadership lost: a fenced etcd transaction was refused');
+  constructor(reason: 'fenced' | 'checkpoint-moved' = 'fenced') {
+    super(reason === 'fenced'
+      ? 'leadership lost: a fenced etcd transaction was refused'
+      : 'the checkpoint moved under this leader: another writer touched the view; stepping down to recover');
   }
 }

@@ -11,7 +11,7 @@ import { delay, waitFor } from '../../src/util/waitFor.js';
 import { auditFencing, type FencingAudit } from '../support/fencingAudit.js';
 import { appenderFor } from '../support/publish.js';
 import {
-  checkpointOf, expectedEntries, foldStream, leaderOf, readEtcdView, spawnCoordinator, startStack, streamLastSeq,
+  checkpointOf, expectedEntries, foldStream, leaderOf, preserveForPostMortem, readEtcdView, spawnCoordinator, startStack, streamLastSeq,
   type ChildCoordinator, type Stack,
 } from '../support/stack.js';
 import { createWorkload, regionRegistration } from '../support/workload.js';
@@ -63,6 +63,7 @@ export const runChaos = async (o: ChaosOptions): Promise<ChaosReport> => {
   const procs = new Map<string, ChildCoordinator>(ids.map((id) => [id, spawnCoordinator(stack, id)]));
   const started = Date.now();
   const elapsed = () => Date.now() - started;
+  let report: ChaosReport | undefined;
   try {
     await waitFor(async () => (await leaderOf(stack)) !== undefined, { what: 'a leader', timeoutMs: 30_000 });
 
@@ -157,7 +158,7 @@ export const runChaos = async (o: ChaosOptions): Promise<ChaosReport> => {
       }
     }
     const folded = await foldStream(stack);
-    return {
+    report = {
       attempted: attempted.size,
       acknowledged: acked.size,
       stored: counts.size,
@@ -172,7 +173,9 @@ export const runChaos = async (o: ChaosOptions): Promise<ChaosReport> => {
       faults,
       failoverMs,
     };
+    return report;
   } finally {
+    if (report === undefined || violations(report).length > 0) log(`logs kept for a post-mortem in ${preserveForPostMortem(stack)}`);
     for (const p of procs.values()) {
       p.proc.kill('SIGCONT');
       p.proc.kill('SIGKILL');

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { median, runChaos, summary, violations } from '../chaos/harness.js';
 
 test('chaos (short): leader kills and pauses, nats-server and etcd restarts; nothing lost, nothing doubled, no deposed writes', async () => {
-  const report = await runChaos({ durationMs: 0, seed: 5 });
+  const report = await runChaos({ durationMs: 0, seed: 5, log: (line) => console.log(line) });
   console.log(summary(report));
   assert.deepEqual(violations(report), []);
   assert.ok(report.acknowledged > 100, `regions kept publishing (${report.acknowledged} acknowledged)`);

@@ -1,6 +1,7 @@
 // Crashes and fencing on real servers: a projector killed mid-batch, nats-server killed mid-ingest,
 // and deposed or losing candidates trying to write.
 import assert from 'node:assert/strict';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeEvent } from '../../streams/decode.js';
@@ -26,7 +27,14 @@ const assertViewIsFold = async (stack: Stack): Promise<void> => {
   const last = await waitForCaughtUp(stack);
   const folded = await foldStream(stack);
   assert.equal(folded.seq, last);
-  assert.deepStrictEqual(asObject(await readEtcdView(stack)), asObject(expectedEntries(stack, folded)));
+  const actual = asObject(await readEtcdView(stack));
+  const expected = asObject(expectedEntries(stack, folded));
+  if (process.env['JZSE_DEBUG_DIR'] !== undefined && JSON.stringify(actual) !== JSON.stringify(expected)) {
+    writeFileSync(`${process.env['JZSE_DEBUG_DIR']}/actual.json`, JSON.stringify(actual, null, 1));
+    writeFileSync(`${process.env['JZSE_DEBUG_DIR']}/expected.json`, JSON.stringify(expected, null, 1));
+    cpSync(stack.dir, `${process.env['JZSE_DEBUG_DIR']}/stack`, { recursive: true });
+  }
+  assert.deepStrictEqual(actual, expected);
   assert.equal(await checkpointOf(stack), last);
 };
 
@@ -42,7 +50,9 @@ describe('failures', () => {
         const code = await child.exited;
         assert.equal(code, null, 'killed by a signal');
         assert.equal(child.proc.signalCode, 'SIGKILL');
-        assert.ok(await keysPastCheckpoint(stack) > 0, 'the crash left a batch half-written past the checkpoint');
+        const dirty = await keysPastCheckpoint(stack);
+        if (dirty === 0) console.error(readFileSync(child.log, 'utf8').split('\n').slice(-15).join('\n'));
+        assert.ok(dirty > 0, `the crash at pass ${pass} left a batch half-written past the checkpoint (checkpoint ${await checkpointOf(stack)})`);
         assert.ok((await checkpointOf(stack)) >= before);
       }
       const survivor = spawnCoordinator(stack, 'survivor');

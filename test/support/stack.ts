@@ -1,7 +1,7 @@
 // The test harness: a real nats-server and etcd on free ports in a temp folder, coordinators
 // in-process or as child processes, and readers for what the stream and etcd hold.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, openSync, closeSync } from 'node:fs';
+import { closeSync, cpSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
@@ -30,6 +30,13 @@ export type Stack = {
   readonly client: Nats;
   readonly etcdClient: ReturnType<typeof connectEtcd>;
   readonly stop: () => Promise<void>;
+};
+
+/** Keeps a stack's folder (server and coordinator logs) for a post-mortem; returns where. */
+export const preserveForPostMortem = (stack: Stack): string => {
+  const target = join(tmpdir(), `jzse-postmortem-${Date.now()}`);
+  cpSync(stack.dir, target, { recursive: true });
+  return target;
 };
 
 export const startStack = async (overrides: Record<string, string> = {}): Promise<Stack> => {
