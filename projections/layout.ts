@@ -69,3 +69,14 @@ export const viewFromEntries = (
   const view = Object.fromEntries(COLLECTIONS.map((c) => [c, IMap(maps.get(c) ?? [])])) as Omit<View, 'seq'>;
   return { view: { ...emptyView(), ...view, seq }, unknownKeys };
 };
+
+/** What etcd should hold at `key` for this view (null: no such key), for keys under `prefix`. */
+export const entryAt = (prefix: string, view: View, key: string): string | null => {
+  if (key === checkpointKey(prefix)) return canonicalJson({ seq: view.seq });
+  const rest = key.startsWith(`${prefix}/`) ? key.slice(prefix.length + 1) : '';
+  const slash = rest.indexOf('/');
+  const collection = rest.slice(0, slash);
+  if (slash < 0 || !isCollection(collection)) return null;
+  const value: unknown = view[collection].get(decodeURIComponent(rest.slice(slash + 1)));
+  return value === undefined ? null : canonicalJson(value);
+};

@@ -11,6 +11,7 @@ import { ensureEventStream, streamSettings } from './nats/stream.js';
 import type { Logger } from './observability/log.js';
 import type { Metrics } from './observability/metrics.js';
 import { runProjector } from './projector/projector.js';
+import { startStandby } from './projector/standby.js';
 import { delay } from './util/waitFor.js';
 import { startHealthMonitor } from './health/monitor.js';
 import type { HealthPolicy } from '../projections/health.js';
@@ -94,7 +95,15 @@ export const startCoordinator = async (
   const lead = async (): Promise<void> => {
     while (!stopping.signal.aborted) {
       try {
-        const leadership = await campaign(etcd, config.etcd.prefix, config.coordinator.id, config.etcd.lease_ttl, stopping.signal);
+        // Followers keep a warm view so that, once elected, recovery reads no view from etcd.
+        const standby = startStandby({ js: nats.js, stream: config.nats.stream, store, reader, log });
+        let leadership: Awaited<ReturnType<typeof campaign>>;
+        let warm: View | undefined;
+        try {
+          leadership = await campaign(etcd, config.etcd.prefix, config.coordinator.id, config.etcd.lease_ttl, stopping.signal);
+        } finally {
+          warm = await standby.stop();
+        }
         if (leadership === undefined) continue;
         resign = leadership.resign;
         leading = true;
@@ -113,7 +122,7 @@ export const startCoordinator = async (
         };
         startHealthMonitor({ view: () => view, appender, policy: healthPolicy(config), observer: config.coordinator.id, log, signal: term });
         const exit = await runProjector(
-          { nc: nats.nc, js: nats.js, jsm: nats.jsm, stream: config.nats.stream, store, fence: leadership.fence, batchEvents: config.projector.batch_events, log, metrics, onView },
+          { nc: nats.nc, js: nats.js, jsm: nats.jsm, stream: config.nats.stream, store, fence: leadership.fence, batchEvents: config.projector.batch_events, log, metrics, onView, ...(warm === undefined ? {} : { warm }) },
           term,
         );
         termEnded.abort();

@@ -24,6 +24,8 @@ export type ProjectorOptions = {
   readonly batchEvents: number;
   readonly log: Logger;
   readonly metrics?: Metrics;
+  /** A follower's view at or below the checkpoint (see standby.ts): recovery starts from it. */
+  readonly warm?: View;
   /** Called with the view after recovery and after each fold step (before the batch is written). */
   readonly onView?: (view: View) => void;
 };
@@ -34,12 +36,12 @@ export type ProjectorExit = 'deposed' | 'stopped';
 export const runProjector = async (o: ProjectorOptions, signal: AbortSignal): Promise<ProjectorExit> => {
   const { log, metrics } = o;
   try {
-    const replay = (toSeq: number) => readStream(o.js, o.jsm, o.stream, { toSeq });
-    const recovered = await recoverView(o.store, o.fence, replay, await lastSequence(o.jsm, o.stream), log, metrics);
+    const replay = (fromSeq: number, toSeq: number) => readStream(o.js, o.jsm, o.stream, { fromSeq, toSeq });
+    const recovered = await recoverView(o.store, o.fence, replay, await lastSequence(o.jsm, o.stream), log, metrics, o.warm);
     let view = recovered.view;
     let committed = view.seq;
     metrics?.checkpoint.set(committed);
-    log.info({ checkpoint: committed, repaired: recovered.repaired, rebuilt: recovered.rebuilt }, 'projector resumed');
+    log.info({ checkpoint: committed, repaired: recovered.repaired, rebuilt: recovered.rebuilt, warm: recovered.warm }, 'projector resumed');
     o.onView?.(view);
 
     const flush = async (touched: Map<string, Touched>, lastEventId: string | undefined): Promise<void> => {

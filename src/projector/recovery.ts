@@ -2,13 +2,14 @@
 // Keys written past the checkpoint (a batch cut short by a crash) are rolled back to their value at
 // the checkpoint's revision; if etcd has compacted that revision, the view is rebuilt from the stream.
 import { fold } from '../../projections/evolve.js';
-import { viewEntries, viewFromEntries, type KeyWrite } from '../../projections/layout.js';
+import { entryAt, viewEntries, viewFromEntries, type KeyWrite } from '../../projections/layout.js';
 import { emptyView, type StoredEvent, type View } from '../../projections/view.js';
 import type { Fence, ViewStore } from '../etcd/viewStore.js';
 import type { Logger } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
 
-export type Replay = (toSeq: number) => AsyncIterable<StoredEvent[]>;
+/** Stored events fromSeq..toSeq, in batches. */
+export type Replay = (fromSeq: number, toSeq: number) => AsyncIterable<StoredEvent[]>;
 
 const collect = async (it: AsyncIterable<{ key: string; value: string }>): Promise<Map<string, string>> => {
   const out = new Map<string, string>();
@@ -26,13 +27,13 @@ export const diffWrites = (current: Map<string, string>, wanted: Map<string, str
   return writes.sort((a, b) => (a.key < b.key ? -1 : 1));
 };
 
-export const replayView = async (replay: Replay, toSeq: number): Promise<View> => {
-  let view = emptyView();
-  for await (const batch of replay(toSeq)) view = fold(view, batch);
+export const replayView = async (replay: Replay, toSeq: number, from: View = emptyView()): Promise<View> => {
+  let view = from;
+  if (toSeq > view.seq) for await (const batch of replay(view.seq + 1, toSeq)) view = fold(view, batch);
   return view;
 };
 
-export type Recovered = { view: View; repaired: number; rebuilt: boolean };
+export type Recovered = { view: View; repaired: number; rebuilt: boolean; warm: boolean };
 
 export const recoverView = async (
   store: ViewStore,
@@ -41,6 +42,8 @@ export const recoverView = async (
   streamLastSeq: number,
   log: Logger,
   metrics?: Metrics,
+  /** A follower's view, folded up to some committed checkpoint: recovery then reads no view from etcd. */
+  warm?: View,
 ): Promise<Recovered> => {
   const checkpoint = await store.readCheckpoint();
   const seq = checkpoint?.seq ?? 0;
@@ -52,29 +55,40 @@ export const recoverView = async (
     const view = await replayView(replay, toSeq);
     const writes = diffWrites(await collect(store.scan()), viewEntries(store.prefix, view));
     if (!(await store.repair(writes, fence))) throw new FencedError();
-    return { view, repaired: writes.length, rebuilt: true };
+    return { view, repaired: writes.length, rebuilt: true, warm: false };
   };
 
   if (seq > streamLastSeq) return rebuild('checkpoint ahead of the stream');
 
-  const dirty = await collect(store.scan({ minModRevision: String(BigInt(checkpoint?.revision ?? '0') + 1n) }));
+  const dirtyKeys = async () => collect(store.scan({ minModRevision: String(BigInt(checkpoint?.revision ?? '0') + 1n) }));
+  if (warm !== undefined && warm.seq <= seq) {
+    // The stored view is the fold up to the checkpoint: catch the warm view up to it, and put back
+    // from memory any key a cut-short batch wrote past it.
+    const view = await replayView(replay, seq, warm);
+    const writes = [...(await dirtyKeys()).keys()].map((key) => ({ key, value: entryAt(store.prefix, view, key) }));
+    if (writes.length > 0 && !(await store.repair(writes, fence))) throw new FencedError();
+    if (writes.length > 0) log.warn({ checkpoint: seq, keys: writes.length }, 'rolled back view keys written past the checkpoint');
+    return { view, repaired: writes.length, rebuilt: false, warm: true };
+  }
+
+  const dirty = await dirtyKeys();
   if (dirty.size === 0) {
     const { view, unknownKeys } = viewFromEntries(store.prefix, await collect(store.scan()));
     if (unknownKeys.length > 0) log.warn({ unknownKeys: unknownKeys.slice(0, 10), count: unknownKeys.length }, 'unknown keys under the view prefix');
-    return { view, repaired: 0, rebuilt: false };
+    return { view, repaired: 0, rebuilt: false, warm: false };
   }
   if (checkpoint === undefined) {
     const writes = [...dirty.keys()].map((key) => ({ key, value: null }));
     if (!(await store.repair(writes, fence))) throw new FencedError();
     log.warn({ keys: writes.length }, 'removed view keys written before any checkpoint');
-    return { view: emptyView(), repaired: writes.length, rebuilt: false };
+    return { view: emptyView(), repaired: writes.length, rebuilt: false, warm: false };
   }
   try {
     const atCheckpoint = await collect(store.scan({ revision: checkpoint.revision }));
     const writes = [...dirty.keys()].map((key) => ({ key, value: atCheckpoint.get(key) ?? null }));
     if (!(await store.repair(writes, fence))) throw new FencedError();
     log.warn({ checkpoint: seq, keys: writes.length }, 'rolled back view keys written past the checkpoint');
-    return { view: viewFromEntries(store.prefix, atCheckpoint).view, repaired: writes.length, rebuilt: false };
+    return { view: viewFromEntries(store.prefix, atCheckpoint).view, repaired: writes.length, rebuilt: false, warm: false };
   } catch (error) {
     if (!isCompacted(error)) throw error;
     return rebuild('checkpoint revision compacted');

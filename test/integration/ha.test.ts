@@ -74,9 +74,9 @@ describe('high availability', () => {
   test('a leader paused past its lease does not write, and rejoins as a follower', async () => {
     const stack = await startStack({ JZSE_ETCD_LEASE_TTL: '2s' });
     const first = spawnCoordinator(stack, 'first');
+    await waitFor(async () => (await leaderOf(stack)) === 'first', { what: 'first elected', timeoutMs: 20_000 });
     const second = spawnCoordinator(stack, 'second');
     try {
-      await waitFor(async () => (await leaderOf(stack)) === 'first', { what: 'first elected', timeoutMs: 20_000 });
       await waitFor(async () => {
         const keys = await stack.etcdClient.getAll().prefix(electionPrefix(stack.config)).keys();
         return keys.length === 2;
@@ -88,6 +88,7 @@ describe('high availability', () => {
       await waitFor(async () => (await leaderOf(stack)) === 'second', { what: 'second takes over', timeoutMs: 20_000 });
       await publishWorkload(stack, ['r3'], 100, { seed: 22 });
       await waitForCaughtUp(stack);
+      assert.match(readFileSync(second.log, 'utf8'), /"warm":true,"msg":"projector resumed"/, 'the follower took over from its warm view');
       first.proc.kill('SIGCONT');
       await publishWorkload(stack, ['r4'], 100, { seed: 23 });
       await waitForCaughtUp(stack);
