@@ -1,5 +1,5 @@
 // What each region still has to apply: one entry per (region, file), always the newest version.
-import type { SyncAcked, VectorClock } from '../streams/events.js';
+import type { SyncAcked, SyncRequested, VectorClock } from '../streams/events.js';
 import { effectiveAt, put, reject, remember, remove, type Draft } from './draft.js';
 import { compareVectorClocks, normalizeClock } from './vectorClock.js';
 import { pendingKey, type FileRecord, type RegionLocation, type StoredEvent } from './view.js';
@@ -10,6 +10,7 @@ type Enqueue = {
   readonly seq: number;
   readonly clock: VectorClock;
   readonly deleted: boolean;
+  readonly since: string;
   /** The region that already holds this version, if any. */
   readonly except: string | null;
 };
@@ -21,7 +22,7 @@ export const enqueueForRegions = (d: Draft, change: Enqueue): Draft => {
   const { except, ...rest } = change;
   let next = except === null ? d : remove(d, 'pending', pendingKey(except, change.fileId));
   for (const regionId of activeRegionIds(d)) {
-    if (regionId !== except) next = put(next, 'pending', pendingKey(regionId, change.fileId), { regionId, ...rest });
+    if (regionId !== except) next = put(next, 'pending', pendingKey(regionId, change.fileId), { regionId, ...rest, requested: null });
   }
   return next;
 };
@@ -75,4 +76,27 @@ export const applyAck = (d: Draft, msg: StoredEvent, event: SyncAcked): Draft =>
     }
   });
   return problems.length === 0 ? next : reject(next, msg, event.id, event.type, `partially applied: ${problems.join('; ')}`);
+};
+
+/**
+ * The leader asked a region to sync these versions. Requests for versions no longer pending
+ * (acked or superseded meanwhile) change nothing; the rest are marked, and the copy is `syncing`.
+ */
+export const applySyncRequested = (d: Draft, msg: StoredEvent, event: SyncRequested): Draft => {
+  const region = d.view.regions.get(event.region);
+  if (region === undefined) return reject(d, msg, event.id, event.type, `region: ${event.region} is not a registered region`);
+  const at = effectiveAt(event.at, msg.storedAt);
+  let next = d;
+  for (const item of event.files) {
+    const key = pendingKey(event.region, item.fileId);
+    const entry = next.view.pending.get(key);
+    if (entry === undefined || entry.eventId !== item.eventId || (entry.requested?.attempt ?? 0) >= item.attempt) continue;
+    next = put(next, 'pending', key, { ...entry, requested: { at, attempt: item.attempt } });
+    const file = next.view.files.get(item.fileId);
+    const held = file?.locations.find((l) => l.regionId === event.region);
+    if (file !== undefined && held?.state !== 'syncing') {
+      next = put(next, 'files', file.fileId, withLocation(file, { regionId: event.region, state: 'syncing', lastSyncAt: held?.lastSyncAt ?? null, clock: held?.clock ?? {} }));
+    }
+  }
+  return next;
 };

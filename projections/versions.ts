@@ -84,6 +84,7 @@ export const install = (d: Draft, msg: StoredEvent, previous: FileRecord | undef
     seq: msg.seq,
     clock: o.clock,
     deleted: record.deleted,
+    since: msg.storedAt,
     except: o.upToDate,
   });
 };

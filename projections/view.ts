@@ -71,6 +71,10 @@ export type PendingChange = {
   readonly seq: number;
   readonly clock: VectorClock;
   readonly deleted: boolean;
+  /** When this version became pending for the region (store time of the change). */
+  readonly since: string;
+  /** The leader's last sync request for it, if any (see sync.requested). */
+  readonly requested: { readonly at: string; readonly attempt: number } | null;
 };
 
 /** Who wrote something when: the last-writer-wins order key. */

@@ -7,10 +7,13 @@ import { ViewStore } from './etcd/viewStore.js';
 import { campaign } from './leadership/election.js';
 import { createAppender, type Appender } from './nats/appender.js';
 import { connectNats, type Nats } from './nats/connection.js';
-import { ensureEventStream, streamSettings } from './nats/stream.js';
+import { ensureEventStream, ensureOutboundStream, streamSettings } from './nats/stream.js';
+import { startSyncDispatcher } from './sync/dispatcher.js';
+import type { SyncSettings } from '../projections/sync.js';
 import type { Logger } from './observability/log.js';
 import type { Metrics } from './observability/metrics.js';
 import { runProjector } from './projector/projector.js';
+import { lastSequence } from './nats/read.js';
 import { startStandby } from './projector/standby.js';
 import { delay } from './util/waitFor.js';
 import { startHealthMonitor } from './health/monitor.js';
@@ -34,22 +37,38 @@ export const viewPrefix = (config: Config): string => `${config.etcd.prefix}/vie
 export const fencingKey = (config: Config): string => `${config.etcd.prefix}/fencing`;
 export const electionPrefix = (config: Config): string => `${config.etcd.prefix}/election/projector/`;
 
+export const syncSettings = (config: Config): SyncSettings => ({
+  batchSize: config.sync.batch_size,
+  flushIntervalMs: config.sync.flush_interval,
+  ackTimeoutMs: config.sync.broadcast_timeout,
+  maxBackoffMs: config.sync.max_backoff,
+});
+
 export const healthPolicy = (config: Config): HealthPolicy => ({
   heartbeatIntervalMs: config.health.heartbeat_interval,
   degradedAfterMissed: config.health.degraded_after_missed,
   offlineAfterMs: config.health.offline_after,
 });
 
+const configuredDefaults = (config: Config) => ({
+  sync: config.sync.default_strategy,
+  conflict: config.conflict.auto_resolve ? config.conflict.default_strategy : 'manual',
+});
+
+/** Whether the log's default policy is this instance's configured one (absent = built-in). */
+const defaultsInLog = (view: View, config: Config): boolean => {
+  const wanted = configuredDefaults(config);
+  const current = view.policies.get(DEFAULT_PATTERN) ?? BUILT_IN_POLICY;
+  return current.sync === wanted.sync && current.conflict === wanted.conflict;
+};
+
 /**
  * The configured defaults become the `**` policy, as an event, so replay reproduces every decision
  * made under them. Appended by a new leader only when the log's defaults differ from its configuration.
  */
 const ensureDefaultPolicy = async (view: View, config: Config, appender: Appender, term: string, log: Logger): Promise<void> => {
-  const conflict = config.conflict.auto_resolve ? config.conflict.default_strategy : 'manual';
-  const sync = config.sync.default_strategy;
-  const current = view.policies.get(DEFAULT_PATTERN);
-  if (current?.sync === sync && current.conflict === conflict) return;
-  if (current === undefined && sync === BUILT_IN_POLICY.sync && conflict === BUILT_IN_POLICY.conflict) return;
+  if (defaultsInLog(view, config)) return;
+  const { sync, conflict } = configuredDefaults(config);
   const event = {
     schema: 1 as const, id: `config-default:${term}:${sync}:${conflict}`, type: 'policy.set' as const, at: new Date().toISOString(),
     operator: `config:${config.coordinator.id}`, pattern: DEFAULT_PATTERN, sync, conflict,
@@ -78,6 +97,7 @@ export const startCoordinator = async (
   const resolved: Config = { ...config, etcd: { ...config.etcd, endpoints: endpoints.etcd } };
   const nats = await connectNats(endpoints.natsUrl, `jzse-${config.coordinator.id}`, log);
   await ensureEventStream(nats.jsm, streamSettings(config), log);
+  await ensureOutboundStream(nats.jsm, streamSettings(config), config.sync.request_retention);
   const etcd = connectEtcd(resolved);
   const store = new ViewStore(etcd, viewPrefix(config), {
     maxTxnOps: config.projector.max_txn_ops,
@@ -113,13 +133,16 @@ export const startCoordinator = async (
         const term = AbortSignal.any([stopping.signal, leadership.lost, termEnded.signal]);
         let view: View | undefined;
         let defaultsChecked = false;
+        // Judge the log's default policy only once caught up with what was stored at election.
+        const tail = await lastSequence(nats.jsm, config.nats.stream);
         const onView = (v: View) => {
           view = v;
-          if (!defaultsChecked) {
+          if (!defaultsChecked && v.seq >= tail) {
             defaultsChecked = true;
             void ensureDefaultPolicy(v, config, appender, leadership.fence.createRevision, log);
           }
         };
+        startSyncDispatcher({ js: nats.js, view: () => view, ready: (v) => defaultsInLog(v, config), appender, settings: syncSettings(config), observer: config.coordinator.id, log, signal: term });
         startHealthMonitor({ view: () => view, appender, policy: healthPolicy(config), observer: config.coordinator.id, log, signal: term });
         const exit = await runProjector(
           { nc: nats.nc, js: nats.js, jsm: nats.jsm, stream: config.nats.stream, store, fence: leadership.fence, batchEvents: config.projector.batch_events, log, metrics, onView, ...(warm === undefined ? {} : { warm }) },

@@ -1,6 +1,6 @@
 // The event stream's definition as data; src/nats/stream.ts creates or updates it at start.
 import { MAX_EVENT_BYTES } from './decode.js';
-import { INPUT_SUBJECTS } from './subjects.js';
+import { CONFLICTS, INPUT_SUBJECTS, SYNC_REQUESTS } from './subjects.js';
 
 export type StreamSettings = {
   readonly name: string;
@@ -20,6 +20,22 @@ export const DEFAULT_STREAM: StreamSettings = {
 };
 
 const NANOS_PER_MS = 1_000_000;
+
+/** Outbound: sync requests per region and conflict notices. Regions read it with durable consumers. */
+export const OUTBOUND_STREAM = 'JZSE_SYNC';
+
+export const outboundStreamConfig = (s: StreamSettings, retentionMs: number) => ({
+  name: OUTBOUND_STREAM,
+  subjects: [`${SYNC_REQUESTS}.*`, CONFLICTS],
+  storage: 'file' as const,
+  retention: 'limits' as const,
+  discard: 'old' as const,
+  num_replicas: s.replicas,
+  duplicate_window: s.duplicateWindowMs * NANOS_PER_MS,
+  max_age: retentionMs * NANOS_PER_MS,
+  max_msgs: -1,
+  max_bytes: -1,
+});
 
 /** The JetStream stream config (nats.js field names). History is kept forever and cannot be purged. */
 export const eventStreamConfig = (s: StreamSettings) => ({

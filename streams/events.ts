@@ -69,6 +69,19 @@ export const RegionDeregistered = t.intersection([
   t.partial({ reason: Text(1024) }),
 ]);
 export const RegionHeartbeat = t.intersection([regionEnvelope('region.heartbeat'), t.type({ status: RegionStatus })]);
+/** Appended by the leading coordinator after it published sync requests to a region. */
+export const SyncRequested = t.intersection([
+  regionEnvelope('sync.requested'),
+  t.type({
+    observer: NonEmptyText(256),
+    files: t.refinement(
+      t.array(t.exact(t.type({ fileId: Id, eventId: Id, attempt: PositiveCount }))),
+      (a): boolean => a.length >= 1 && a.length <= 10_000,
+      '1 to 10000 requested files',
+    ),
+  }),
+]);
+
 /** Appended by the leading coordinator when a region misses heartbeats, and when it is heard again. */
 export const RegionHealth = t.intersection([
   regionEnvelope('region.health'),
@@ -98,6 +111,7 @@ export const eventCodecs = {
   'file.updated': FileUpdated,
   'file.deleted': FileDeleted,
   'sync.acked': SyncAcked,
+  'sync.requested': SyncRequested,
   'region.registered': RegionRegistered,
   'region.deregistered': RegionDeregistered,
   'region.heartbeat': RegionHeartbeat,
@@ -113,6 +127,7 @@ export type FileUpdated = EventOf<'file.updated'>;
 export type FileDeleted = EventOf<'file.deleted'>;
 export type ChangeEvent = FileRegistered | FileUpdated | FileDeleted;
 export type SyncAcked = EventOf<'sync.acked'>;
+export type SyncRequested = EventOf<'sync.requested'>;
 export type RegionRegistered = EventOf<'region.registered'>;
 export type RegionDeregistered = EventOf<'region.deregistered'>;
 export type RegionHeartbeat = EventOf<'region.heartbeat'>;

@@ -56,6 +56,9 @@ export const ConfigCodec = t.type({
     default_strategy: t.keyof({ eager: null, lazy: null, on_demand: null }),
     batch_size: int(1, 10_000),
     broadcast_timeout: Duration,
+    flush_interval: Duration,
+    max_backoff: Duration,
+    request_retention: Duration,
   }),
   conflict: t.type({
     default_strategy: t.keyof({ last_writer_wins: null, merge: null, manual: null, fork: null }),
@@ -87,7 +90,8 @@ export const DEFAULTS = {
   // No endpoints / url: start etcd and nats-server as child processes (the embedded local stack).
   etcd: { endpoints: [], dial_timeout: '5s', prefix: '/jzse', lease_ttl: '5s' },
   nats: { url: null, cluster_id: 'jzse', stream: 'JZSE_EVENTS', replicas: 1, duplicate_window: '2m', max_bytes: 0 },
-  sync: { default_strategy: 'lazy', batch_size: 100, broadcast_timeout: '10s' },
+  // broadcast_timeout: how long a region has to ack a request before it is asked again (doubling).
+  sync: { default_strategy: 'lazy', batch_size: 100, broadcast_timeout: '10s', flush_interval: '1s', max_backoff: '5m', request_retention: '168h' },
   conflict: { default_strategy: 'last_writer_wins', auto_resolve: true },
   health: { heartbeat_interval: '5s', degraded_after_missed: 3, offline_after: '60s' },
   // port 0: any free port (tests); wait_timeout bounds wait_for_view when the call has no deadline.

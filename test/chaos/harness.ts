@@ -2,16 +2,14 @@
 // on a schedule (leader SIGKILL, leader SIGSTOP past its lease, nats-server and etcd SIGKILL +
 // restart). With publishing stopped and the system quiet it checks what must hold.
 import { createHash } from 'node:crypto';
-import * as E from 'fp-ts/lib/Either.js';
-import { decodeEvent } from '../../streams/decode.js';
 import type { CoordinatorEvent } from '../../streams/events.js';
 import { electionPrefix, fencingKey } from '../../src/coordinator.js';
-import { readStream } from '../../src/nats/read.js';
 import { delay, waitFor } from '../../src/util/waitFor.js';
 import { auditFencing, type FencingAudit } from '../support/fencingAudit.js';
+import { publishedIds } from '../support/streamIds.js';
 import { appenderFor } from '../support/publish.js';
 import {
-  checkpointOf, expectedEntries, foldStream, leaderOf, preserveForPostMortem, readEtcdView, spawnCoordinator, startStack, streamLastSeq,
+  checkpointOf, leaderOf, preserveForPostMortem, spawnCoordinator, startStack, streamLastSeq, viewAndFold,
   type ChildCoordinator, type Stack,
 } from '../support/stack.js';
 import { createWorkload, regionRegistration } from '../support/workload.js';
@@ -150,14 +148,8 @@ export const runChaos = async (o: ChaosOptions): Promise<ChaosReport> => {
     const lastSeq = await streamLastSeq(stack);
     await waitFor(async () => (await checkpointOf(stack)) >= lastSeq, { what: `checkpoint ${lastSeq}`, timeoutMs: 120_000 });
 
-    const counts = new Map<string, number>();
-    for await (const batch of readStream(stack.client.js, stack.client.jsm, stack.config.nats.stream)) {
-      for (const m of batch) {
-        const e = decodeEvent(m.subject, m.data);
-        if (E.isRight(e)) counts.set(e.right.id, (counts.get(e.right.id) ?? 0) + 1);
-      }
-    }
-    const folded = await foldStream(stack);
+    const counts = await publishedIds(stack);
+    const consistent = await viewAndFold(stack);
     report = {
       attempted: attempted.size,
       acknowledged: acked.size,
@@ -165,8 +157,8 @@ export const runChaos = async (o: ChaosOptions): Promise<ChaosReport> => {
       ackedMissing: [...acked.keys()].filter((id) => counts.get(id) === undefined),
       storedTwice: [...counts].filter(([, n]) => n > 1).map(([id]) => id),
       storedNotPublished: [...counts.keys()].filter((id) => !attempted.has(id)),
-      viewDigest: digest(await readEtcdView(stack)),
-      foldDigest: digest(expectedEntries(stack, folded)),
+      viewDigest: digest(consistent.actual),
+      foldDigest: digest(consistent.expected),
       checkpoint: await checkpointOf(stack),
       lastSeq,
       fencing: await auditFencing(stack.etcdClient, fencingKey(stack.config), electionPrefix(stack.config)),

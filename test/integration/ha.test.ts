@@ -12,7 +12,7 @@ import { auditFencing } from '../support/fencingAudit.js';
 import { call, connectClients } from '../support/grpcClient.js';
 import { publishWorkload } from '../support/publish.js';
 import {
-  asObject, checkpointOf, expectedEntries, foldStream, leaderOf, readEtcdView, spawnCoordinator, startInProcess,
+  asObject, checkpointOf, leaderOf, spawnCoordinator, startInProcess, viewAndFold,
   startStack, streamLastSeq, waitForCaughtUp, type Stack,
 } from '../support/stack.js';
 
@@ -62,7 +62,7 @@ describe('high availability', () => {
       beating.abort();
       await r1Beats;
       await waitForCaughtUp(stack);
-      assert.deepEqual(asObject(await readEtcdView(stack)), asObject(expectedEntries(stack, await foldStream(stack))));
+      { const { actual, expected } = await viewAndFold(stack); assert.deepEqual(asObject(actual), asObject(expected)); }
     } finally {
       beating.abort();
       clients.close();
@@ -106,7 +106,7 @@ describe('high availability', () => {
       const audit = await auditFencing(stack.etcdClient, fencingKey(stack.config), electionPrefix(stack.config));
       assert.deepEqual(audit.violations, [], 'no commit by a deposed leader');
       assert.ok(audit.terms >= 3, `three leadership terms wrote (${audit.terms})`);
-      assert.deepEqual(asObject(await readEtcdView(stack)), asObject(expectedEntries(stack, await foldStream(stack))));
+      { const { actual, expected } = await viewAndFold(stack); assert.deepEqual(asObject(actual), asObject(expected)); }
     } finally {
       for (const c of [first, second]) {
         c.proc.kill('SIGCONT');
@@ -131,7 +131,7 @@ describe('high availability', () => {
       await waitFor(async () => (await leaderOf(stack)) === 'second', { what: 'second takes over after the resignation', timeoutMs: 10_000 });
       await publishWorkload(stack, ['r2'], 50, { seed: 32 });
       await waitForCaughtUp(stack, 10_000);
-      assert.deepEqual(asObject(await readEtcdView(stack)), asObject(expectedEntries(stack, await foldStream(stack))));
+      { const { actual, expected } = await viewAndFold(stack); assert.deepEqual(asObject(actual), asObject(expected)); }
     } finally {
       second.proc.kill('SIGKILL');
       first.proc.kill('SIGKILL');

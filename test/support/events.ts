@@ -15,6 +15,7 @@ import {
   type RegionDeregistered,
   type RegionHeartbeat,
   type RegionHealth,
+  type SyncRequested,
   type RegionRegistered,
   type SyncAcked,
   type VectorClock,
@@ -122,6 +123,20 @@ export const regionHeartbeat = (over: Partial<RegionHeartbeat> = {}): RegionHear
     at,
     region,
     status: { state: 'healthy', syncLag: 0, storageUsed: 0, loadLevel: 0.1 },
+    ...over,
+  };
+};
+
+export const syncRequested = (over: Partial<SyncRequested> = {}): SyncRequested => {
+  const region = over.region ?? 'r2';
+  return {
+    ...envelope,
+    type: 'sync.requested',
+    id: `dispatched:${region}:1`,
+    at: AT0,
+    region,
+    observer: 'coordinator-1',
+    files: [{ fileId: 'f1', eventId: 'reg-r1-f1-r1.1', attempt: 1 }],
     ...over,
   };
 };

@@ -49,7 +49,9 @@ export const startStack = async (overrides: Record<string, string> = {}): Promis
     JZSE_ETCD_LEASE_TTL: '2s',
     JZSE_COORDINATOR_METRICS_PORT: '0',
     JZSE_GRPC_PORT: '0',
-    // Tests about other things must not see health verdicts appear in their stream.
+    // Tests about other things must not see health verdicts or sync requests appear in their
+    // stream once they stop publishing (on_demand: nothing is requested until asked).
+    JZSE_SYNC_DEFAULT_STRATEGY: 'on_demand',
     JZSE_HEALTH_HEARTBEAT_INTERVAL: '1h',
     JZSE_HEALTH_OFFLINE_AFTER: '2h',
     JZSE_COORDINATOR_DATA_DIR: join(dir, 'data'),
@@ -96,11 +98,24 @@ export const spawnCoordinator = (stack: Stack, id: string, env: Record<string, s
   return { proc, exited, log };
 };
 
-/** Every stored event folded from an empty view: what the view must equal. */
-export const foldStream = async (stack: Stack): Promise<View> => {
+/** The stored events 1..toSeq folded from an empty view (default: up to the stream's end). */
+export const foldStream = async (stack: Stack, toSeq?: number): Promise<View> => {
   let view = emptyView();
-  for await (const batch of readStream(stack.client.js, stack.client.jsm, stack.config.nats.stream)) view = fold(view, batch);
+  const options = toSeq === undefined ? {} : { toSeq };
+  for await (const batch of readStream(stack.client.js, stack.client.jsm, stack.config.nats.stream, options)) view = fold(view, batch);
   return view;
+};
+
+/**
+ * The view in etcd (one read, so consistent with its checkpoint) and what it must equal: the fold of
+ * the stream up to that checkpoint. A leader may append its own events (a default policy, sync
+ * records) at any time, so "the whole stream" is a moving target; the checkpoint is not.
+ */
+export const viewAndFold = async (stack: Stack): Promise<{ actual: Map<string, string>; expected: Map<string, string>; seq: number }> => {
+  const actual = await readEtcdView(stack);
+  const checkpoint = actual.get(`${viewPrefix(stack.config)}/checkpoint`);
+  const seq = checkpoint === undefined ? 0 : (JSON.parse(checkpoint) as { seq: number }).seq;
+  return { actual, expected: expectedEntries(stack, await foldStream(stack, seq)), seq };
 };
 
 /** The view's keys and values as etcd holds them now. */
@@ -119,12 +134,12 @@ export const checkpointOf = async (stack: Stack): Promise<number> => {
 export const streamLastSeq = async (stack: Stack): Promise<number> =>
   (await stack.client.jsm.streams.info(stack.config.nats.stream)).state.last_seq;
 
-/** Waits until the checkpoint in etcd reaches the stream's last sequence. */
-export const waitForCaughtUp = async (stack: Stack, timeoutMs = 60_000): Promise<number> => {
-  const last = await streamLastSeq(stack);
-  await waitFor(async () => (await checkpointOf(stack)) >= last, { timeoutMs, what: `checkpoint to reach ${last}` });
-  return last;
-};
+/** Waits until the checkpoint in etcd reaches the stream's last sequence (read afresh each time). */
+export const waitForCaughtUp = async (stack: Stack, timeoutMs = 60_000): Promise<number> =>
+  waitFor(async () => {
+    const last = await streamLastSeq(stack);
+    return (await checkpointOf(stack)) >= last ? last : undefined;
+  }, { timeoutMs, what: 'the checkpoint to reach the end of the stream' });
 
 /** Sorted-key object, for deepStrictEqual with a readable diff. */
 export const asObject = (m: Map<string, string>): Record<string, unknown> =>

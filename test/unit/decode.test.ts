@@ -17,6 +17,7 @@ import {
   regionDeregistered,
   regionHeartbeat,
   regionHealth,
+  syncRequested,
   regionRegistered,
   syncAcked,
 } from '../support/events.js';
@@ -46,6 +47,7 @@ const examples: CoordinatorEvent[] = [
   regionDeregistered({ reason: 'decommissioned' }),
   regionHeartbeat(),
   regionHealth({ state: 'degraded' }),
+  syncRequested(),
   conflictResolved({ choice: { merged: fileMeta() } }),
   policySet(),
 ];

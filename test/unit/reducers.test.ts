@@ -59,7 +59,7 @@ describe('file registration, update and delete', () => {
       assert.deepEqual(f.version, { eventId: 'reg-r1-f1-r1.1', seq: 4, region: 'r1', at: AT0 });
       assert.deepEqual(f.locations, [{ regionId: 'r1', state: 'synced', lastSyncAt: AT0, clock: { r1: 1 } }]);
       assert.deepEqual([...view.pending.keys()].sort(), ['r2/f1', 'r3/f1']);
-      assert.deepEqual(view.pending.get('r2/f1'), { regionId: 'r2', fileId: 'f1', eventId: 'reg-r1-f1-r1.1', seq: 4, clock: { r1: 1 }, deleted: false });
+      assert.deepEqual(view.pending.get('r2/f1'), { regionId: 'r2', fileId: 'f1', eventId: 'reg-r1-f1-r1.1', seq: 4, clock: { r1: 1 }, deleted: false, since: '2026-01-01T00:00:04.000Z', requested: null });
       assert.deepEqual(o.event?.type, 'file.registered');
     });
   });
