@@ -1,0 +1,135 @@
+// Where the audit functions read and write: the coordinator's own configuration (same loader, same
+// keys), with connections opened on first use so that a command needing only NATS never dials etcd.
+// The audit side never creates the stream and never starts servers: it reads what is there.
+import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Etcd3 } from 'etcd3';
+import * as E from 'fp-ts/lib/Either.js';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { failed, notFound, usage } from './errors.js';
+
+/** Command-line overrides of the configuration (each wins over the file and the environment). */
+export type ConnectionOverrides = {
+  readonly config?: string;
+  readonly natsUrl?: string;
+  readonly etcd?: string;
+  readonly etcdPrefix?: string;
+  readonly stream?: string;
+};
+
+/** Loads the configuration as the coordinator does, with the overrides as environment variables. */
+export const auditConfig = (env: NodeJS.ProcessEnv, o: ConnectionOverrides = {}): Config => {
+  const merged: NodeJS.ProcessEnv = { ...env };
+  if (o.config !== undefined) merged['JZSE_CONFIG'] = o.config;
+  if (o.natsUrl !== undefined) merged['JZSE_NATS_URL'] = o.natsUrl;
+  if (o.etcd !== undefined) merged['JZSE_ETCD_ENDPOINTS'] = o.etcd;
+  if (o.etcdPrefix !== undefined) merged['JZSE_ETCD_PREFIX'] = o.etcdPrefix;
+  if (o.stream !== undefined) merged['JZSE_NATS_STREAM'] = o.stream;
+  const loaded = loadConfig(merged);
+  if (E.isLeft(loaded)) throw usage(`invalid configuration:\n${loaded.left.map((l) => `  - ${l}`).join('\n')}`);
+  return loaded.right.config;
+};
+
+export type StreamAccess = {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly stream: string;
+};
+
+const STREAM_NOT_FOUND = 10059;
+
+export class AuditContext {
+  private natsAccess: Promise<StreamAccess> | undefined;
+  private etcdClient: Promise<Etcd3> | undefined;
+
+  constructor(readonly config: Config) {}
+
+  /** The coordinator's etcd prefix, e.g. /jzse. */
+  get root(): string {
+    return this.config.etcd.prefix;
+  }
+
+  /** Where the live view lives: <root>/view. */
+  get viewPrefix(): string {
+    // The same as src/coordinator.ts viewPrefix; not imported, so the CLI does not load the API server.
+    return `${this.root}/view`;
+  }
+
+  /** The projector election's candidates: <root>/election/projector/<lease>. */
+  get electionPrefix(): string {
+    return `${this.root}/election/projector/`;
+  }
+
+  get snapshotsPrefix(): string {
+    return `${this.root}/snapshots`;
+  }
+
+  get limits(): { maxTxnOps: number; maxTxnBytes: number } {
+    return { maxTxnOps: this.config.projector.max_txn_ops, maxTxnBytes: this.config.projector.max_txn_bytes };
+  }
+
+  /** NATS, connected once, with the event stream checked to exist. */
+  nats(): Promise<StreamAccess> {
+    this.natsAccess ??= this.connectNats();
+    return this.natsAccess;
+  }
+
+  private async connectNats(): Promise<StreamAccess> {
+    const url = this.config.nats.url;
+    if (url === null) {
+      throw usage('no NATS URL: pass --nats-url or set JZSE_NATS_URL (or nats.url in the configuration file); the CLI does not start an embedded nats-server');
+    }
+    let nc: NatsConnection;
+    try {
+      nc = await connect({ servers: url, name: 'jzse-cli', timeout: 5000, maxReconnectAttempts: 5, reconnectTimeWait: 250 });
+    } catch (error) {
+      throw failed(`cannot reach NATS at ${url}: ${(error as Error).message}`);
+    }
+    const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+    const stream = this.config.nats.stream;
+    try {
+      await jsm.streams.info(stream);
+    } catch (error) {
+      await nc.close().catch(() => undefined);
+      if (error instanceof JetStreamApiError && error.code === STREAM_NOT_FOUND) {
+        throw notFound(`the event stream ${stream} does not exist on ${url} (is nats.stream right?)`);
+      }
+      throw failed(`cannot read the event stream ${stream} on ${url}: ${(error as Error).message}`);
+    }
+    return { nc, js: jetstream(nc, { timeout: 10_000 }), jsm, stream };
+  }
+
+  /** Whether etcd is configured at all (commands that can do without it, e.g. a rebuild to a file, skip it). */
+  get hasEtcd(): boolean {
+    return this.config.etcd.endpoints.length > 0;
+  }
+
+  /** The etcd client, created on first use (etcd3 and gRPC are loaded only then: replay never needs them). */
+  etcd(): Promise<Etcd3> {
+    if (this.etcdClient !== undefined) return this.etcdClient;
+    if (this.config.etcd.endpoints.length === 0) {
+      return Promise.reject(usage('no etcd endpoints: pass --etcd or set JZSE_ETCD_ENDPOINTS (or etcd.endpoints in the configuration file); the CLI does not start an embedded etcd'));
+    }
+    const { endpoints, dial_timeout: dialTimeout } = this.config.etcd;
+    const timeout = Math.max(5000, dialTimeout);
+    this.etcdClient = import('etcd3').then(({ Etcd3 }) => new Etcd3({
+      hosts: endpoints,
+      dialTimeout,
+      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeout }),
+    }));
+    return this.etcdClient;
+  }
+
+  async close(): Promise<void> {
+    const access = this.natsAccess;
+    this.natsAccess = undefined;
+    if (access !== undefined) {
+      await access.then((a) => a.nc.close(), () => undefined).catch(() => undefined);
+    }
+    const etcd = this.etcdClient;
+    this.etcdClient = undefined;
+    if (etcd !== undefined) (await etcd.catch(() => undefined))?.close();
+  }
+}
