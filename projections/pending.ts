@@ -90,7 +90,7 @@ export const applySyncRequested = (d: Draft, msg: StoredEvent, event: SyncReques
   for (const item of event.files) {
     const key = pendingKey(event.region, item.fileId);
     const entry = next.view.pending.get(key);
-    if (entry === undefined || entry.eventId !== item.eventId || (entry.requested?.attempt ?? 0) >= item.attempt) continue;
+    if (entry === undefined || entry.eventId !== item.eventId || ((entry.requested ?? null)?.attempt ?? 0) >= item.attempt) continue;
     next = put(next, 'pending', key, { ...entry, requested: { at, attempt: item.attempt } });
     const file = next.view.files.get(item.fileId);
     const held = file?.locations.find((l) => l.regionId === event.region);

@@ -32,7 +32,7 @@ const item = (p: PendingChange, attempt: number): SyncItem => ({
 });
 
 export const retryDueAt = (p: PendingChange, s: SyncSettings): number =>
-  p.requested === null
+  p.requested == null
     ? Number.NaN
     : Date.parse(p.requested.at) + Math.min(s.maxBackoffMs, s.ackTimeoutMs * 2 ** (p.requested.attempt - 1));
 
@@ -52,7 +52,8 @@ export const decideSync = (view: View, now: string, s: SyncSettings): SyncDispat
     if (region === undefined || !region.active || effectiveRegionState(region) === 'offline') continue;
     const slot = byRegion.get(p.regionId) ?? { eager: [], lazy: [], retry: [] };
     byRegion.set(p.regionId, slot);
-    if (p.requested !== null) {
+    // `requested` and `since` are absent from entries stored before sync requests existed.
+    if (p.requested != null) {
       if (retryDueAt(p, s) <= t) slot.retry.push(item(p, p.requested.attempt + 1));
       continue;
     }
@@ -63,7 +64,7 @@ export const decideSync = (view: View, now: string, s: SyncSettings): SyncDispat
   const out: SyncDispatch[] = [];
   for (const [region, slot] of [...byRegion.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     for (const c of chunks(slot.eager, s.batchSize)) out.push({ region, reason: 'eager', items: c });
-    const oldest = Math.min(...slot.lazy.map((p) => Date.parse(p.since)));
+    const oldest = Math.min(...slot.lazy.map((p) => Date.parse(p.since ?? now)));
     if (slot.lazy.length >= s.batchSize || (slot.lazy.length > 0 && oldest + s.flushIntervalMs <= t)) {
       for (const c of chunks(slot.lazy.map((p) => item(p, 1)), s.batchSize)) out.push({ region, reason: 'lazy', items: c });
     }

@@ -1,4 +1,5 @@
 // One coordinator instance: appends events, campaigns for leadership, and projects while leader.
+import { noop } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
 import { startApiServer, type ApiServer } from './api/server.js';
 import { ViewReader } from './api/viewReader.js';
@@ -15,7 +16,7 @@ import type { Metrics } from './observability/metrics.js';
 import { runProjector } from './projector/projector.js';
 import { lastSequence } from './nats/read.js';
 import { startStandby } from './projector/standby.js';
-import { delay } from './util/waitFor.js';
+import { delay, retrying } from './util/waitFor.js';
 import { startHealthMonitor } from './health/monitor.js';
 import type { HealthPolicy } from '../projections/health.js';
 import type { View } from '../projections/view.js';
@@ -85,6 +86,9 @@ export const connectEtcd = (config: Config): Etcd3 =>
   new Etcd3({
     hosts: config.etcd.endpoints,
     dialTimeout: config.etcd.dial_timeout,
+    // etcd3's default circuit breaker keeps refusing calls for seconds after etcd comes back;
+    // every caller here retries on its own terms (projector backoff, UNAVAILABLE to API clients).
+    faultHandling: { host: () => noop },
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + Math.max(5000, config.etcd.dial_timeout) }),
   });
 
@@ -96,8 +100,11 @@ export const startCoordinator = async (
 ): Promise<Coordinator> => {
   const resolved: Config = { ...config, etcd: { ...config.etcd, endpoints: endpoints.etcd } };
   const nats = await connectNats(endpoints.natsUrl, `jzse-${config.coordinator.id}`, log);
-  await ensureEventStream(nats.jsm, streamSettings(config), log);
-  await ensureOutboundStream(nats.jsm, streamSettings(config), config.sync.request_retention);
+  // NATS or etcd may be restarting while we start: keep trying rather than die.
+  await retrying(async () => {
+    await ensureEventStream(nats.jsm, streamSettings(config), log);
+    await ensureOutboundStream(nats.jsm, streamSettings(config), config.sync.request_retention);
+  }, (err, attempt) => log.warn({ err, attempt }, 'cannot set up the streams yet; retrying'));
   const etcd = connectEtcd(resolved);
   const store = new ViewStore(etcd, viewPrefix(config), {
     maxTxnOps: config.projector.max_txn_ops,
@@ -105,7 +112,7 @@ export const startCoordinator = async (
   }, fencingKey(config));
   const appender = createAppender(nats.js, { stream: config.nats.stream }, log, metrics);
   const reader = new ViewReader(etcd, viewPrefix(config));
-  await reader.start();
+  await retrying(() => reader.start(), (err, attempt) => log.warn({ err, attempt }, 'cannot read the view from etcd yet; retrying'));
   const api = await startApiServer(config.grpc, { appender, reader, log, waitTimeoutMs: config.grpc.wait_timeout, natsConnected: nats.connected }, { nc: nats.nc, etcd }, log);
 
   const stopping = new AbortController();

@@ -17,8 +17,10 @@ export class ViewReader {
   constructor(private readonly client: Etcd3, readonly prefix: string) {}
 
   async start(): Promise<void> {
-    this.watcher = await this.client.watch().key(checkpointKey(this.prefix)).create();
-    this.watcher.on('put', (kv) => this.advance(parseSeq(kv.value.toString())));
+    if (this.watcher === undefined) {
+      this.watcher = await this.client.watch().key(checkpointKey(this.prefix)).create();
+      this.watcher.on('put', (kv) => this.advance(parseSeq(kv.value.toString())));
+    }
     this.advance(await this.checkpoint());
   }
 

@@ -34,7 +34,7 @@ export const startHealthMonitor = (o: {
     }));
   };
   const every = Math.min(5000, Math.max(100, Math.floor(o.policy.heartbeatIntervalMs / 2)));
-  const timer = setInterval(() => void tick(), every);
+  const timer = setInterval(() => void tick().catch((error: unknown) => o.log.error({ err: error }, 'health check failed; next tick retries')), every);
   timer.unref();
   o.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
   return { tick };

@@ -25,10 +25,14 @@ export const campaign = async (
   const abandon = () => void c.resign().catch(() => undefined);
   signal.addEventListener('abort', abandon, { once: true });
   try {
+    let onAbort: (() => void) | undefined;
     const elected = await Promise.race([
       c.wait().then(() => true),
-      new Promise<false>((resolve) => signal.addEventListener('abort', () => resolve(false), { once: true })),
-    ]);
+      new Promise<false>((resolve) => {
+        onAbort = () => resolve(false);
+        signal.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]).finally(() => onAbort && signal.removeEventListener('abort', onAbort));
     if (!elected) return undefined;
     const key = await c.getCampaignKey();
     const kv = (await client.kv.range({ key: Buffer.from(key) })).kvs[0];

@@ -74,7 +74,7 @@ export const startSyncDispatcher = (o: {
     }
   };
   const every = Math.max(50, Math.min(250, Math.floor(o.settings.flushIntervalMs / 2)));
-  const timer = setInterval(() => void tick(), every);
+  const timer = setInterval(() => void tick().catch((error: unknown) => o.log.error({ err: error }, 'sync dispatch failed; next tick retries')), every);
   timer.unref();
   o.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
   return { tick };

@@ -1,6 +1,19 @@
 // Waiting on a condition, never on the clock alone: polls `check` until it holds or time runs out.
 export type WaitOptions = { timeoutMs?: number; intervalMs?: number; what?: string };
 
+/** Runs `fn` until it succeeds, backing off, for at most `attempts` tries (start-up against servers that may be restarting). */
+export const retrying = async <T>(fn: () => Promise<T>, onError: (error: unknown, attempt: number) => void, attempts = 30): Promise<T> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      onError(error, attempt);
+      await delay(Math.min(2000, 100 * attempt));
+    }
+  }
+};
+
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const waitFor = async <T>(
