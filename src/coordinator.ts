@@ -10,6 +10,7 @@ import { createAppender, type Appender } from './nats/appender.js';
 import { connectNats, type Nats } from './nats/connection.js';
 import { ensureEventStream, ensureOutboundStream, streamSettings } from './nats/stream.js';
 import { startSyncDispatcher } from './sync/dispatcher.js';
+import { publishConflictNotices } from './sync/conflictNotices.js';
 import type { SyncSettings } from '../projections/sync.js';
 import type { Logger } from './observability/log.js';
 import type { Metrics } from './observability/metrics.js';
@@ -152,7 +153,8 @@ export const startCoordinator = async (
         startSyncDispatcher({ js: nats.js, view: () => view, ready: (v) => defaultsInLog(v, config), appender, settings: syncSettings(config), observer: config.coordinator.id, log, signal: term });
         startHealthMonitor({ view: () => view, appender, policy: healthPolicy(config), observer: config.coordinator.id, log, signal: term });
         const exit = await runProjector(
-          { nc: nats.nc, js: nats.js, jsm: nats.jsm, stream: config.nats.stream, store, fence: leadership.fence, batchEvents: config.projector.batch_events, log, metrics, onView, ...(warm === undefined ? {} : { warm }) },
+          { nc: nats.nc, js: nats.js, jsm: nats.jsm, stream: config.nats.stream, store, fence: leadership.fence, batchEvents: config.projector.batch_events, log, metrics, onView, ...(warm === undefined ? {} : { warm }),
+            onCommitted: (v, touched) => publishConflictNotices(nats.js, v, touched, log) },
           term,
         );
         termEnded.abort();

@@ -28,6 +28,8 @@ export type ProjectorOptions = {
   readonly warm?: View;
   /** Called with the view after recovery and after each fold step (before the batch is written). */
   readonly onView?: (view: View) => void;
+  /** Called after a batch is committed, with what it changed. */
+  readonly onCommitted?: (view: View, touched: readonly Touched[]) => void;
 };
 
 export type ProjectorExit = 'deposed' | 'stopped';
@@ -65,6 +67,7 @@ export const runProjector = async (o: ProjectorOptions, signal: AbortSignal): Pr
       log.debug({ from: committed + 1, seq: view.seq, eventId: lastEventId, keys: writes.length }, 'batch committed');
       committed = view.seq;
       metrics?.checkpoint.set(committed);
+      o.onCommitted?.(view, [...touched.values()]);
       touched.clear();
     };
 
