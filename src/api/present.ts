@@ -40,7 +40,11 @@ export const globalFile = (f: FileRecord) => ({
   origin_event_id: f.version.eventId,
   origin_sequence: String(f.version.seq),
   versions: String(f.versions),
+  synced_copies: syncedCopies(f),
+  under_replicated: !f.deleted && syncedCopies(f) < f.replicas,
 });
+
+const syncedCopies = (f: FileRecord): number => f.locations.filter((l) => l.state === 'synced').length;
 
 const version = (v: VersionSnapshot) => ({
   event_id: v.eventId,

@@ -80,7 +80,13 @@ describe('sync requests', () => {
     assert.deepEqual(received('r1', 'a'), [], 'the origin is not asked');
     await waitFor(async () => JSON.stringify(await locations('a')) === JSON.stringify({ r1: 'SYNCED', r2: 'SYNCING', r3: 'SYNCING', r4: 'SYNCING' }), { what: 'syncing copies' });
 
+    const copies = async () => {
+      const f = (await call<{ file: { synced_copies: number; under_replicated: boolean; replicas: number } }>(api.MetadataService, 'Get', { file_id: 'a' })).value?.file;
+      return [f?.synced_copies, f?.replicas, f?.under_replicated];
+    };
+    assert.deepEqual(await copies(), [1, 3, true], 'one synced copy of three wanted');
     for (const r of ['r2', 'r3']) assert.ok((await call(api.SyncService, 'AckSync', { region_id: r, event_ids: ['reg-a'], write: { wait_for_view: true } })).ok);
+    assert.deepEqual(await copies(), [3, 3, false], 'fully replicated once two regions acked');
     await waitFor(() => received('r4', 'a').some((x) => x.reason === 'retry' && x.attempt === 2), { what: 'a repeated request to r4' });
     assert.deepEqual(received('r2', 'a').map((x) => x.attempt), [1], 'acked regions are not asked again');
     assert.deepEqual(await locations('a'), { r1: 'SYNCED', r2: 'SYNCED', r3: 'SYNCED', r4: 'SYNCING' });
