@@ -7,7 +7,7 @@ import { applyPolicySet } from './admin.js';
 import { applyConflictResolved } from './conflicts.js';
 import { draftOf, reject, type Draft, type Touched } from './draft.js';
 import { applyChange } from './files.js';
-import { applyAck, applySyncRequested } from './pending.js';
+import { applyAck, applySyncDemanded, applySyncRequested } from './pending.js';
 import { applyHeartbeat, applyRegionDeregistered, applyRegionHealth, applyRegionRegistered } from './regions.js';
 import type { StoredEvent, View } from './view.js';
 
@@ -21,6 +21,8 @@ const apply = (d: Draft, msg: StoredEvent, event: CoordinatorEvent): Draft => {
       return applyAck(d, msg, event);
     case 'sync.requested':
       return applySyncRequested(d, msg, event);
+    case 'sync.demanded':
+      return applySyncDemanded(d, msg, event);
     case 'region.registered':
       return applyRegionRegistered(d, msg, event);
     case 'region.deregistered':

@@ -1,5 +1,5 @@
 // What each region still has to apply: one entry per (region, file), always the newest version.
-import type { SyncAcked, SyncRequested, VectorClock } from '../streams/events.js';
+import type { SyncAcked, SyncDemanded, SyncRequested, VectorClock } from '../streams/events.js';
 import { effectiveAt, put, reject, remember, remove, type Draft } from './draft.js';
 import { compareVectorClocks, normalizeClock } from './vectorClock.js';
 import { pendingKey, type FileRecord, type RegionLocation, type StoredEvent } from './view.js';
@@ -76,6 +76,20 @@ export const applyAck = (d: Draft, msg: StoredEvent, event: SyncAcked): Draft =>
     }
   });
   return problems.length === 0 ? next : reject(next, msg, event.id, event.type, `partially applied: ${problems.join('; ')}`);
+};
+
+/** A region asks for on-demand files; files it owes nothing for are ignored (already current). */
+export const applySyncDemanded = (d: Draft, msg: StoredEvent, event: SyncDemanded): Draft => {
+  const region = d.view.regions.get(event.region);
+  if (region?.recentEventIds.includes(event.id)) return d;
+  if (region === undefined || !region.active) return reject(d, msg, event.id, event.type, `region: ${event.region} is not a registered region`);
+  let next = put(d, 'regions', region.id, { ...region, recentEventIds: remember(region.recentEventIds, event.id) });
+  for (const fileId of event.fileIds) {
+    const key = pendingKey(event.region, fileId);
+    const entry = next.view.pending.get(key);
+    if (entry !== undefined && entry.demanded !== true) next = put(next, 'pending', key, { ...entry, demanded: true });
+  }
+  return next;
 };
 
 /**

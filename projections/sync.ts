@@ -25,7 +25,7 @@ export type SyncItem = {
   readonly attempt: number;
 };
 
-export type SyncDispatch = { readonly region: string; readonly reason: 'eager' | 'lazy' | 'retry'; readonly items: readonly SyncItem[] };
+export type SyncDispatch = { readonly region: string; readonly reason: 'eager' | 'lazy' | 'on_demand' | 'retry'; readonly items: readonly SyncItem[] };
 
 const item = (p: PendingChange, attempt: number): SyncItem => ({
   fileId: p.fileId, eventId: p.eventId, seq: p.seq, clock: p.clock, deleted: p.deleted, attempt,
@@ -41,16 +41,16 @@ const chunks = <T>(xs: readonly T[], size: number): T[][] =>
 
 /**
  * Eager versions go at once; lazy ones in batches per region (full batch or flush interval);
- * on-demand ones only when a region asks (not here). Unacked requests are repeated with backoff.
+ * on-demand ones once the region has asked for them (sync.demanded). Unacked requests are repeated with backoff.
  * Offline regions are sent nothing until they return.
  */
 export const decideSync = (view: View, now: string, s: SyncSettings): SyncDispatch[] => {
   const t = Date.parse(now);
-  const byRegion = new Map<string, { eager: SyncItem[]; lazy: PendingChange[]; retry: SyncItem[] }>();
+  const byRegion = new Map<string, { eager: SyncItem[]; demanded: SyncItem[]; lazy: PendingChange[]; retry: SyncItem[] }>();
   for (const p of [...view.pending.values()].sort((a, b) => a.seq - b.seq || (a.regionId < b.regionId ? -1 : 1))) {
     const region = view.regions.get(p.regionId);
     if (region === undefined || !region.active || effectiveRegionState(region) === 'offline') continue;
-    const slot = byRegion.get(p.regionId) ?? { eager: [], lazy: [], retry: [] };
+    const slot = byRegion.get(p.regionId) ?? { eager: [], demanded: [], lazy: [], retry: [] };
     byRegion.set(p.regionId, slot);
     // `requested` and `since` are absent from entries stored before sync requests existed.
     if (p.requested != null) {
@@ -60,10 +60,12 @@ export const decideSync = (view: View, now: string, s: SyncSettings): SyncDispat
     const strategy = policyFor(view, view.files.get(p.fileId)?.path ?? '').sync;
     if (strategy === 'eager') slot.eager.push(item(p, 1));
     else if (strategy === 'lazy') slot.lazy.push(p);
+    else if (p.demanded === true) slot.demanded.push(item(p, 1));
   }
   const out: SyncDispatch[] = [];
   for (const [region, slot] of [...byRegion.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     for (const c of chunks(slot.eager, s.batchSize)) out.push({ region, reason: 'eager', items: c });
+    for (const c of chunks(slot.demanded, s.batchSize)) out.push({ region, reason: 'on_demand', items: c });
     const oldest = Math.min(...slot.lazy.map((p) => Date.parse(p.since ?? now)));
     if (slot.lazy.length >= s.batchSize || (slot.lazy.length > 0 && oldest + s.flushIntervalMs <= t)) {
       for (const c of chunks(slot.lazy.map((p) => item(p, 1)), s.batchSize)) out.push({ region, reason: 'lazy', items: c });

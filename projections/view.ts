@@ -75,6 +75,8 @@ export type PendingChange = {
   readonly since: string;
   /** The leader's last sync request for it, if any (see sync.requested). */
   readonly requested: { readonly at: string; readonly attempt: number } | null;
+  /** On-demand paths: the region asked for this file (absent: not asked). */
+  readonly demanded?: true;
 };
 
 /** Who wrote something when: the last-writer-wins order key. */

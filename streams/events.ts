@@ -69,6 +69,12 @@ export const RegionDeregistered = t.intersection([
   t.partial({ reason: Text(1024) }),
 ]);
 export const RegionHeartbeat = t.intersection([regionEnvelope('region.heartbeat'), t.type({ status: RegionStatus })]);
+/** A region asks for files it holds on-demand copies of: the leader then requests them. */
+export const SyncDemanded = t.intersection([
+  regionEnvelope('sync.demanded'),
+  t.type({ fileIds: t.refinement(t.array(Id), (a): boolean => a.length >= 1 && a.length <= 1000, '1 to 1000 file ids') }),
+]);
+
 /** Appended by the leading coordinator after it published sync requests to a region. */
 export const SyncRequested = t.intersection([
   regionEnvelope('sync.requested'),
@@ -112,6 +118,7 @@ export const eventCodecs = {
   'file.deleted': FileDeleted,
   'sync.acked': SyncAcked,
   'sync.requested': SyncRequested,
+  'sync.demanded': SyncDemanded,
   'region.registered': RegionRegistered,
   'region.deregistered': RegionDeregistered,
   'region.heartbeat': RegionHeartbeat,
@@ -128,6 +135,7 @@ export type FileDeleted = EventOf<'file.deleted'>;
 export type ChangeEvent = FileRegistered | FileUpdated | FileDeleted;
 export type SyncAcked = EventOf<'sync.acked'>;
 export type SyncRequested = EventOf<'sync.requested'>;
+export type SyncDemanded = EventOf<'sync.demanded'>;
 export type RegionRegistered = EventOf<'region.registered'>;
 export type RegionDeregistered = EventOf<'region.deregistered'>;
 export type RegionHeartbeat = EventOf<'region.heartbeat'>;

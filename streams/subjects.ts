@@ -5,6 +5,8 @@ import type { CoordinatorEvent, EventType } from './events.js';
 export const SUBJECT_PREFIX = 'jzse';
 export const changesSubject = (region: string): string => `${SUBJECT_PREFIX}.changes.${region}`;
 export const SYNC_ACKS = `${SUBJECT_PREFIX}.sync.acks`;
+/** A region's demand for on-demand copies. */
+export const SYNC_DEMANDS = `${SUBJECT_PREFIX}.sync.demands`;
 /** The leader's record of sync requests it sent (input log; the requests go on SYNC_REQUESTS). */
 export const SYNC_DISPATCHED = `${SUBJECT_PREFIX}.sync.dispatched`;
 export const REGIONS_STATUS = `${SUBJECT_PREFIX}.regions.status`;
@@ -20,6 +22,7 @@ export const INPUT_SUBJECTS = [
   `${SUBJECT_PREFIX}.changes.*`,
   SYNC_ACKS,
   SYNC_DISPATCHED,
+  SYNC_DEMANDS,
   REGIONS_STATUS,
   `${SUBJECT_PREFIX}.admin.>`,
 ] as const;
@@ -27,6 +30,7 @@ export const INPUT_SUBJECTS = [
 const fixedSubjects: Record<Exclude<EventType, 'file.registered' | 'file.updated' | 'file.deleted'>, string> = {
   'sync.acked': SYNC_ACKS,
   'sync.requested': SYNC_DISPATCHED,
+  'sync.demanded': SYNC_DEMANDS,
   'region.registered': REGIONS_STATUS,
   'region.deregistered': REGIONS_STATUS,
   'region.heartbeat': REGIONS_STATUS,

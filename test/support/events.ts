@@ -16,6 +16,7 @@ import {
   type RegionHeartbeat,
   type RegionHealth,
   type SyncRequested,
+  type SyncDemanded,
   type RegionRegistered,
   type SyncAcked,
   type VectorClock,
@@ -125,6 +126,11 @@ export const regionHeartbeat = (over: Partial<RegionHeartbeat> = {}): RegionHear
     status: { state: 'healthy', syncLag: 0, storageUsed: 0, loadLevel: 0.1 },
     ...over,
   };
+};
+
+export const syncDemanded = (over: Partial<SyncDemanded> = {}): SyncDemanded => {
+  const region = over.region ?? 'r2';
+  return { ...envelope, type: 'sync.demanded', id: `demand-${region}`, at: AT0, region, fileIds: ['f1'], ...over };
 };
 
 export const syncRequested = (over: Partial<SyncRequested> = {}): SyncRequested => {

@@ -18,6 +18,7 @@ import {
   regionHeartbeat,
   regionHealth,
   syncRequested,
+  syncDemanded,
   regionRegistered,
   syncAcked,
 } from '../support/events.js';
@@ -48,6 +49,7 @@ const examples: CoordinatorEvent[] = [
   regionHeartbeat(),
   regionHealth({ state: 'degraded' }),
   syncRequested(),
+  syncDemanded(),
   conflictResolved({ choice: { merged: fileMeta() } }),
   policySet(),
 ];
