@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
-import { decodeValue, describeErrors } from '../../streams/decode.js';
+import { MAX_EVENT_BYTES, decodeValue, describeErrors } from '../../streams/decode.js';
 import type { CoordinatorEvent } from '../../streams/events.js';
 import type { Appender } from '../nats/appender.js';
 import type { Logger } from '../observability/log.js';
@@ -22,11 +22,20 @@ export type ApiDeps = {
 
 export type Result<A> = Promise<E.Either<ApiError, A>>;
 
+/** What a handler receives for bytes that are not a protobuf message of its request type (server.ts). */
+export class UnparsableRequest {
+  constructor(readonly type: string, readonly reason: string) {}
+}
+
 /** A call's deadline (ms since epoch), bounded by the configured wait timeout. */
 export type Call = { readonly deadline: number };
 
+/** Map keys (attribute names, clock regions) can be thousands of characters: name them by their first 40. */
+const shortKeys = (errors: t.Errors): t.Errors =>
+  errors.map((e) => ({ ...e, context: e.context.map((c) => (c.key.length > 40 ? { ...c, key: `${c.key.slice(0, 39)}…` } : c)) }));
+
 export const decodeRequest = <A>(codec: t.Decoder<unknown, A>, request: unknown): E.Either<ApiError, A> =>
-  E.mapLeft((errors: t.Errors) => invalid(describeErrors(errors)))(codec.decode(request));
+  E.mapLeft((errors: t.Errors) => invalid(describeErrors(shortKeys(errors))))(codec.decode(request));
 
 export type WriteResult = {
   sequence: string;
@@ -54,6 +63,11 @@ export const append = async (deps: ApiDeps, call: Call, candidate: unknown, wait
   const checked = decodeValue(candidate);
   if (E.isLeft(checked)) return E.left(invalid(checked.left));
   const event: CoordinatorEvent = checked.right;
+  // JetStream refuses a larger message, and retrying cannot help: say so instead of UNAVAILABLE.
+  const bytes = Buffer.byteLength(JSON.stringify(event));
+  if (bytes > MAX_EVENT_BYTES) {
+    return E.left(invalid(`(request): the event it would append is ${bytes} bytes, more than the ${MAX_EVENT_BYTES} an event may have; send less (shorter attributes or path, fewer ids)`));
+  }
   if (!deps.natsConnected()) return E.left(apiError('UNAVAILABLE', 'event not stored: NATS is unreachable; retry with the same event_id'));
   let stored;
   try {
@@ -97,6 +111,10 @@ const looksUnreachable = (error: unknown): boolean =>
 export const unary =
   <Req, Res>(deps: ApiDeps, method: string, handler: (request: Req, call: Call) => Result<Res>): grpc.handleUnaryCall<Req, Res> =>
   (call, callback) => {
+    if (call.request instanceof UnparsableRequest) {
+      callback(toServiceError(invalid(`(request): not a valid ${call.request.type} message: ${call.request.reason}`)));
+      return;
+    }
     const callDeadline = call.getDeadline();
     const asMs = callDeadline instanceof Date ? callDeadline.getTime() : Number(callDeadline);
     const deadline = Math.min(Number.isFinite(asMs) ? asMs : Infinity, Date.now() + deps.waitTimeoutMs);

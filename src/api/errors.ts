@@ -17,10 +17,26 @@ export const apiError = (code: ApiErrorCode, message: string, details?: Record<s
 
 export const invalid = (message: string): ApiError => apiError('INVALID_ARGUMENT', message);
 
+/**
+ * The message and trailers travel as HTTP/2 headers. gRPC's C-core and Java clients refuse more
+ * than 8 KiB of them by default, and a header block past a grpc-js client's limit (~64 KiB) is
+ * never answered: that call and every other call on the connection hang. So both are bounded.
+ */
+export const MAX_MESSAGE_CHARS = 1024;
+export const MAX_DETAIL_BYTES = 4096;
+
 export const toServiceError = (e: ApiError): Partial<grpc.StatusObject> => {
   const metadata = new grpc.Metadata();
-  for (const [name, value] of Object.entries(e.details ?? {})) metadata.set(`jzse-${name}-bin`, Buffer.from(JSON.stringify(value)));
-  return { code: grpc.status[e.code], details: e.message, metadata };
+  const notes: string[] = [];
+  for (const [name, value] of Object.entries(e.details ?? {})) {
+    const bytes = Buffer.from(JSON.stringify(value));
+    if (bytes.length <= MAX_DETAIL_BYTES) metadata.set(`jzse-${name}-bin`, bytes);
+    else notes.push(`trailer jzse-${name}-bin left out: ${bytes.length} bytes, more than ${MAX_DETAIL_BYTES}`);
+  }
+  const message = e.message.length <= MAX_MESSAGE_CHARS
+    ? e.message
+    : `${e.message.slice(0, MAX_MESSAGE_CHARS)}... (${e.message.length - MAX_MESSAGE_CHARS} more characters)`;
+  return { code: grpc.status[e.code], details: notes.length > 0 ? `${message} (${notes.join('; ')})` : message, metadata };
 };
 
 /** Maps a rejection reason from the fold to the status a caller expects. */

@@ -34,7 +34,20 @@ export const Timestamp = new t.Type<string, unknown, unknown>(
   (a) => a,
 );
 
-export const OptionalTimestamp = t.union([Timestamp, t.null, t.undefined]);
+/**
+ * An optional message: absent (null) is fine, a present one must be valid. Not a union with null:
+ * that reports "expected null" and "expected undefined" next to the real problem, crowding out the
+ * field that is wrong.
+ */
+const optional = <A, O>(codec: t.Type<A, O, unknown>) =>
+  new t.Type<A | null | undefined, O | null | undefined, unknown>(
+    codec.name,
+    (u): u is A | null | undefined => u === null || u === undefined || codec.is(u),
+    (u, c) => (u === null || u === undefined ? t.success(u) : codec.validate(u, c)),
+    (a) => (a === undefined ? undefined : a === null ? null : codec.encode(a)),
+  );
+
+export const OptionalTimestamp = optional(Timestamp);
 export const ProtoClock = checkedRecord(RegionId, Int64Count, 256, 'vector clock (region id → non-negative integer)');
 export const OptionalId = t.union([t.literal(''), Id]);
 
@@ -50,13 +63,9 @@ export const ProtoFileMetadata = t.type({
 }, 'FileMetadata');
 export type ProtoFileMetadata = t.TypeOf<typeof ProtoFileMetadata>;
 
-export const WriteOptions = t.union([
-  t.null,
-  t.undefined,
-  t.type({ event_id: OptionalId, wait_for_view: t.boolean, at: OptionalTimestamp }, 'WriteOptions'),
-]);
+export const WriteOptions = optional(t.type({ event_id: OptionalId, wait_for_view: t.boolean, at: OptionalTimestamp }, 'WriteOptions'));
 export type WriteOptions = t.TypeOf<typeof WriteOptions>;
-export const ReadOptions = t.union([t.null, t.undefined, t.type({ min_sequence: Int64Count }, 'ReadOptions')]);
+export const ReadOptions = optional(t.type({ min_sequence: Int64Count }, 'ReadOptions'));
 export type ReadOptions = t.TypeOf<typeof ReadOptions>;
 
 const PageSize = new t.Type<number, number, unknown>(
@@ -97,12 +106,25 @@ export const AckSyncRequest = t.type({
 
 const ClockOnly = t.type({ vector_clock: ProtoClock }, 'FileMetadata with vector_clock');
 export const DetectRequest = t.type({ local: ClockOnly, remote: ClockOnly });
+const Keep = t.type({ choice: t.literal('keep'), keep: t.keyof({ local: null, remote: null }) });
+const Merged = t.type({ choice: t.literal('merged'), merged: ProtoFileMetadata });
+const ChoiceName = t.keyof({ keep: null, merged: null }, 'keep ("local" or "remote") or merged (FileMetadata)');
+// The oneof `choice`, checked by hand: io-ts' tagged union reports an unset tag against the whole
+// request ("(event): expected (... | ...)"), where a caller needs to hear which field is missing.
+const ResolveChoice = new t.Type<t.TypeOf<typeof Keep> | t.TypeOf<typeof Merged>, unknown, unknown>(
+  'keep or merged',
+  (u): u is t.TypeOf<typeof Keep> | t.TypeOf<typeof Merged> => Keep.is(u) || Merged.is(u),
+  (u, c) => {
+    const choice = typeof u === 'object' && u !== null ? (u as { choice?: unknown }).choice : undefined;
+    if (choice === 'keep') return Keep.validate(u, c);
+    if (choice === 'merged') return Merged.validate(u, c);
+    return t.failure(choice, t.appendContext(c, 'choice', ChoiceName, choice));
+  },
+  t.identity,
+);
 export const ResolveRequest = t.intersection([
   t.type({ conflict_id: Id, operator: NonEmptyText(256), write: WriteOptions }),
-  t.union([
-    t.type({ choice: t.literal('keep'), keep: t.keyof({ local: null, remote: null }) }),
-    t.type({ choice: t.literal('merged'), merged: ProtoFileMetadata }),
-  ]),
+  ResolveChoice,
 ]);
 export const ListConflictsRequest = t.type({
   file_id: OptionalId,

@@ -7,7 +7,7 @@ import type { Etcd3 } from 'etcd3';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/log.js';
-import type { ApiDeps } from './context.js';
+import { UnparsableRequest, type ApiDeps } from './context.js';
 import { PACKAGE, SERVICES, packageDefinition, serviceDefinition } from './proto.js';
 import { conflictService } from './services/conflicts.js';
 import { metadataService } from './services/metadata.js';
@@ -17,6 +17,27 @@ import { syncService } from './services/sync.js';
 export type ApiServer = { readonly port: number; readonly stop: () => Promise<void> };
 
 const HEALTH_INTERVAL_MS = 2000;
+
+/**
+ * grpc-js answers bytes its deserializer refuses with INTERNAL "Error deserializing request"; a
+ * client's garbage is not our internal error, so the handler gets a marker and answers
+ * INVALID_ARGUMENT saying what was wrong.
+ */
+const tolerant = (definition: grpc.ServiceDefinition): grpc.ServiceDefinition =>
+  Object.fromEntries(Object.entries(definition).map(([name, method]) => {
+    const typeName = (method as { requestType?: { type?: { name?: unknown } } }).requestType?.type?.name;
+    const type = typeof typeName === 'string' ? `${PACKAGE}.${typeName}` : `request of ${method.path}`;
+    return [name, {
+      ...method,
+      requestDeserialize: (bytes: Buffer): unknown => {
+        try {
+          return method.requestDeserialize(bytes);
+        } catch (error) {
+          return new UnparsableRequest(type, error instanceof Error ? error.message : String(error));
+        }
+      },
+    }];
+  }));
 
 export const startApiServer = async (
   config: Config['grpc'],
@@ -28,10 +49,10 @@ export const startApiServer = async (
     'grpc.max_receive_message_length': config.max_message_bytes,
     'grpc.max_send_message_length': 16 * 1024 * 1024,
   });
-  server.addService(serviceDefinition('MetadataService'), metadataService(deps));
-  server.addService(serviceDefinition('SyncService'), syncService(deps));
-  server.addService(serviceDefinition('ConflictService'), conflictService(deps));
-  server.addService(serviceDefinition('RegionService'), regionService(deps));
+  server.addService(tolerant(serviceDefinition('MetadataService')), metadataService(deps));
+  server.addService(tolerant(serviceDefinition('SyncService')), syncService(deps));
+  server.addService(tolerant(serviceDefinition('ConflictService')), conflictService(deps));
+  server.addService(tolerant(serviceDefinition('RegionService')), regionService(deps));
 
   const names = ['', ...SERVICES.map((s) => `${PACKAGE}.${s}`)];
   const health = new HealthImplementation(Object.fromEntries(names.map((n) => [n, 'NOT_SERVING'])));

@@ -3,7 +3,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import type * as grpc from '@grpc/grpc-js';
 import { compareVectorClocks, normalizeClock } from '../../../projections/vectorClock.js';
 import { append, decodeRequest, envelope, readAt, unary, type ApiDeps, type Call, type Result } from '../context.js';
-import { apiError } from '../errors.js';
+import type { FileRecord } from '../../../projections/view.js';
+import { MAX_DETAIL_BYTES, apiError } from '../errors.js';
 import { globalFile, location } from '../present.js';
 import { BatchGetRequest, GetRequest, RegisterRequest, UpdateRequest, type ProtoFileMetadata } from '../requests.js';
 
@@ -29,6 +30,13 @@ export const changeOf = (
     : { ...base, type, region, clock: m.vector_clock, file: fileOf(m), ...(type === 'file.registered' && replicas > 0 ? { replicas } : {}) };
 
 const notFound = (fileId: string) => apiError('NOT_FOUND', `file_id: ${fileId} is not registered`);
+
+/** ABORTED's trailer: the stored version, without attributes and locations when too large for a trailer (Get has them). */
+const currentVersion = (f: FileRecord) => {
+  const full = globalFile(f);
+  if (Buffer.byteLength(JSON.stringify(full)) <= MAX_DETAIL_BYTES) return full;
+  return { ...full, metadata: { ...full.metadata, attributes: {} }, locations: [], truncated: true };
+};
 
 export const metadataService = (deps: ApiDeps): grpc.UntypedServiceImplementation => ({
   Get: unary(deps, 'Get', async (request: unknown, call: Call): Result<unknown> => {
@@ -66,7 +74,7 @@ export const metadataService = (deps: ApiDeps): grpc.UntypedServiceImplementatio
     if (relation === 'BEFORE') {
       return E.left(apiError('ABORTED',
         `metadata.vector_clock: ${JSON.stringify(normalizeClock(metadata.vector_clock))} is before the stored version ${JSON.stringify(current.clock)}; fetch it and retry`,
-        { 'current-version': globalFile(current) }));
+        { 'current-version': currentVersion(current) }));
     }
     const base = envelope(write);
     const result = await append(deps, call, changeOf(base, metadata.deleted ? 'file.deleted' : 'file.updated', region_id, metadata, 0), write?.wait_for_view ?? false);
