@@ -37,8 +37,10 @@ const mostSpecific = (policies: readonly PolicyRecord[], field: 'sync' | 'confli
     .filter((p) => p[field] !== null)
     .sort((a, b) => specificity(b) - specificity(a) || (a.at < b.at ? 1 : a.at > b.at ? -1 : 0))[0]?.[field] ?? undefined;
 
-export const policyFor = (view: View, path: string): Policy => {
-  const matching = [...view.policies.values()].filter((p) => patternMatches(p.pattern, path));
+export const policyFor = (view: View, path: string): Policy => policyAmong(view.policies.values(), path);
+
+export const policyAmong = (policies: Iterable<PolicyRecord>, path: string): Policy => {
+  const matching = [...policies].filter((p) => patternMatches(p.pattern, path));
   return {
     sync: (mostSpecific(matching, 'sync') as SyncStrategy | undefined) ?? BUILT_IN_POLICY.sync,
     conflict: (mostSpecific(matching, 'conflict') as ConflictStrategy | undefined) ?? BUILT_IN_POLICY.conflict,

@@ -77,7 +77,10 @@ const PageSize = new t.Type<number, number, unknown>(
 const PageToken = t.refinement(t.string, (s): boolean => s.length <= 1024, 'page token from a previous response');
 const Replicas = t.refinement(t.number, (n): boolean => Number.isInteger(n) && n >= 0 && n <= 100, 'replica count from 0 (default) to 100');
 
-export const GetRequest = t.type({ file_id: Id, read: ReadOptions });
+export const GetRequest = t.intersection([
+  t.type({ file_id: Id, read: ReadOptions }),
+  t.partial({ requesting_region: t.union([t.literal(''), RegionId]) }),
+]);
 export const RegisterRequest = t.type({ region_id: RegionId, metadata: ProtoFileMetadata, replicas: Replicas, write: WriteOptions });
 export const UpdateRequest = t.type({ region_id: RegionId, metadata: ProtoFileMetadata, write: WriteOptions });
 export const BatchGetRequest = t.type({

@@ -103,6 +103,20 @@ describe('sync requests', () => {
     assert.equal(b1?.id, received('r2', 'b2')[0]?.id, 'both files in one request');
   });
 
+  test('on-demand: copies wait until a region asks for the file, then only that region is asked', async () => {
+    await appenderFor(stack).append({ schema: 1, id: 'cold-on-demand', type: 'policy.set', at: new Date().toISOString(), operator: 'ops', pattern: '/archive/**', sync: 'on_demand' });
+    assert.ok((await call(api.MetadataService, 'Register', { region_id: 'r1', metadata: meta('e', '/archive/e', { r1: 1 }), write: { event_id: 'reg-e', wait_for_view: true } })).ok);
+    const pending = await call<{ changes: Array<{ file_id: string }> }>(api.SyncService, 'GetPendingChanges', { region_id: 'r3' });
+    assert.ok(pending.value?.changes.some((c) => c.file_id === 'e'), 'r3 owes e');
+    assert.ok((await call(api.MetadataService, 'Get', { file_id: 'e', requesting_region: 'r3' })).ok);
+    await waitFor(() => received('r3', 'e').length > 0, { what: 'r3 asked for e' });
+    assert.deepEqual(received('r3', 'e').map((x) => x.reason), ['on_demand']);
+    // r2 never asked: a lazy file registered after e reaches r2, e does not.
+    assert.ok((await call(api.MetadataService, 'Register', { region_id: 'r1', metadata: meta('after-e', '/cold/after-e', { r1: 1 }), write: { event_id: 'reg-after-e' } })).ok);
+    await waitFor(() => received('r2', 'after-e').length > 0, { what: 'r2 gets the later lazy file' });
+    assert.deepEqual(received('r2', 'e'), [], 'a region that did not ask is not sent the file');
+  });
+
   test('an offline region is sent nothing, then gets what it missed once it returns', async () => {
     silent.add('r4');
     await waitFor(async () => {

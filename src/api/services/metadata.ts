@@ -2,8 +2,9 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type * as grpc from '@grpc/grpc-js';
 import { compareVectorClocks, normalizeClock } from '../../../projections/vectorClock.js';
-import { append, decodeRequest, envelope, readAt, unary, type ApiDeps, type Call, type Result } from '../context.js';
+import { policyAmong } from '../../../projections/policies.js';
 import type { FileRecord } from '../../../projections/view.js';
+import { append, decodeRequest, envelope, readAt, unary, type ApiDeps, type Call, type Result } from '../context.js';
 import { MAX_DETAIL_BYTES, apiError } from '../errors.js';
 import { globalFile, location } from '../present.js';
 import { BatchGetRequest, GetRequest, RegisterRequest, UpdateRequest, type ProtoFileMetadata } from '../requests.js';
@@ -29,6 +30,17 @@ export const changeOf = (
     ? { ...base, type, region, fileId: m.file_id, clock: m.vector_clock }
     : { ...base, type, region, clock: m.vector_clock, file: fileOf(m), ...(type === 'file.registered' && replicas > 0 ? { replicas } : {}) };
 
+/** A region asked for a file on an on-demand path that it still owes: record the demand. */
+const demandIfOnDemand = async (deps: ApiDeps, call: Call, region: string, file: FileRecord): Promise<void> => {
+  const owed = await deps.reader.get('pending', `${region}/${file.fileId}`);
+  if (owed === undefined || owed.requested != null || owed.demanded === true) return;
+  const policies = await deps.reader.page('policies', { limit: Number.MAX_SAFE_INTEGER });
+  if (policyAmong(policies.items, file.path).sync !== 'on_demand') return;
+  const demand = { schema: 1, id: `demand:${region}:${file.fileId}:${owed.eventId}`, type: 'sync.demanded', at: new Date().toISOString(), region, fileIds: [file.fileId] };
+  const written = await append(deps, call, demand, false);
+  if (E.isLeft(written)) deps.log.warn({ region, fileId: file.fileId, err: written.left.message }, 'could not record an on-demand request');
+};
+
 const notFound = (fileId: string) => apiError('NOT_FOUND', `file_id: ${fileId} is not registered`);
 
 /** ABORTED's trailer: the stored version, without attributes and locations when too large for a trailer (Get has them). */
@@ -45,7 +57,9 @@ export const metadataService = (deps: ApiDeps): grpc.UntypedServiceImplementatio
     const seq = await readAt(deps, call, req.right.read);
     if (E.isLeft(seq)) return seq;
     const file = await deps.reader.file(req.right.file_id);
-    return file === undefined ? E.left(notFound(req.right.file_id)) : E.right({ file: globalFile(file), view_sequence: seq.right });
+    if (file === undefined) return E.left(notFound(req.right.file_id));
+    if (req.right.requesting_region) await demandIfOnDemand(deps, call, req.right.requesting_region, file);
+    return E.right({ file: globalFile(file), view_sequence: seq.right });
   }),
 
   Register: unary(deps, 'Register', async (request: unknown, call: Call): Result<unknown> => {
