@@ -21,12 +21,20 @@ export const globToRegExp = (pattern: string): RegExp =>
   new RegExp(`^${pattern.split(/(\*\*|\*|\?)/).map((part) =>
     part === '**' ? '.*' : part === '*' ? '[^/]*' : part === '?' ? '[^/]' : escape(part)).join('')}$`);
 
+// Compiled patterns, memoized: the same pattern always compiles to the same expression.
+const compiled = new Map<string, RegExp>();
+
 export const patternMatches = (pattern: string, path: string): boolean => {
   if (!GLOB.test(pattern)) {
     const dir = pattern.endsWith('/') ? pattern : `${pattern}/`;
     return path === pattern || path.startsWith(dir);
   }
-  return globToRegExp(pattern).test(path);
+  let re = compiled.get(pattern);
+  if (re === undefined) {
+    re = globToRegExp(pattern);
+    if (compiled.size < 10_000) compiled.set(pattern, re);
+  }
+  return re.test(path);
 };
 
 /** More literal characters = more specific; ties go to the later policy. */

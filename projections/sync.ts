@@ -36,6 +36,20 @@ export const retryDueAt = (p: PendingChange, s: SyncSettings): number =>
     ? Number.NaN
     : Date.parse(p.requested.at) + Math.min(s.maxBackoffMs, s.ackTimeoutMs * 2 ** (p.requested.attempt - 1));
 
+export const syncStrategyOf = (view: View, p: PendingChange) => policyFor(view, view.files.get(p.fileId)?.path ?? '').sync;
+
+/**
+ * Whether a pending entry can become due without anything new happening to it: unrequested eager,
+ * lazy or demanded entries can; requested ones wait for their retry time; undemanded on-demand
+ * entries and entries of offline regions wait for an event (a demand, the region's return).
+ */
+export const candidacy = (view: View, p: PendingChange, s: SyncSettings): { keep: boolean; retryAt?: number } => {
+  if (p.requested != null) return { keep: false, retryAt: retryDueAt(p, s) };
+  const region = view.regions.get(p.regionId);
+  if (region === undefined || !region.active || effectiveRegionState(region) === 'offline') return { keep: false };
+  return { keep: syncStrategyOf(view, p) !== 'on_demand' || p.demanded === true };
+};
+
 const chunks = <T>(xs: readonly T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(xs.length / size) }, (_, i) => xs.slice(i * size, (i + 1) * size));
 
@@ -44,10 +58,13 @@ const chunks = <T>(xs: readonly T[], size: number): T[][] =>
  * on-demand ones once the region has asked for them (sync.demanded). Unacked requests are repeated with backoff.
  * Offline regions are sent nothing until they return.
  */
-export const decideSync = (view: View, now: string, s: SyncSettings): SyncDispatch[] => {
+export const decideSync = (view: View, now: string, s: SyncSettings, candidates?: Iterable<string>): SyncDispatch[] => {
   const t = Date.parse(now);
   const byRegion = new Map<string, { eager: SyncItem[]; demanded: SyncItem[]; lazy: PendingChange[]; retry: SyncItem[] }>();
-  for (const p of [...view.pending.values()].sort((a, b) => a.seq - b.seq || (a.regionId < b.regionId ? -1 : 1))) {
+  const entries = candidates === undefined
+    ? [...view.pending.values()]
+    : [...candidates].flatMap((k) => { const p = view.pending.get(k); return p === undefined ? [] : [p]; });
+  for (const p of entries.sort((a, b) => a.seq - b.seq || (a.regionId < b.regionId ? -1 : 1))) {
     const region = view.regions.get(p.regionId);
     if (region === undefined || !region.active || effectiveRegionState(region) === 'offline') continue;
     const slot = byRegion.get(p.regionId) ?? { eager: [], demanded: [], lazy: [], retry: [] };
@@ -57,7 +74,7 @@ export const decideSync = (view: View, now: string, s: SyncSettings): SyncDispat
       if (retryDueAt(p, s) <= t) slot.retry.push(item(p, p.requested.attempt + 1));
       continue;
     }
-    const strategy = policyFor(view, view.files.get(p.fileId)?.path ?? '').sync;
+    const strategy = syncStrategyOf(view, p);
     if (strategy === 'eager') slot.eager.push(item(p, 1));
     else if (strategy === 'lazy') slot.lazy.push(p);
     else if (p.demanded === true) slot.demanded.push(item(p, 1));

@@ -150,11 +150,14 @@ export const startCoordinator = async (
             void ensureDefaultPolicy(v, config, appender, leadership.fence.createRevision, log);
           }
         };
-        startSyncDispatcher({ js: nats.js, view: () => view, ready: (v) => defaultsInLog(v, config), appender, settings: syncSettings(config), observer: config.coordinator.id, log, signal: term });
+        const dispatcher = startSyncDispatcher({ js: nats.js, view: () => view, ready: (v) => defaultsInLog(v, config), appender, settings: syncSettings(config), observer: config.coordinator.id, log, signal: term });
         startHealthMonitor({ view: () => view, appender, policy: healthPolicy(config), observer: config.coordinator.id, log, signal: term });
         const exit = await runProjector(
           { nc: nats.nc, js: nats.js, jsm: nats.jsm, stream: config.nats.stream, store, fence: leadership.fence, batchEvents: config.projector.batch_events, log, metrics, onView, ...(warm === undefined ? {} : { warm }),
-            onCommitted: (v, touched) => publishConflictNotices(nats.js, v, touched, log) },
+            onCommitted: (v, touched) => {
+              publishConflictNotices(nats.js, v, touched, log);
+              dispatcher.noteCommitted(v, touched);
+            } },
           term,
         );
         termEnded.abort();

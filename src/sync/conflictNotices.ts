@@ -18,7 +18,7 @@ export const publishConflictNotices = (js: JetStreamClient, view: View, touched:
     if (conflict === undefined) continue;
     const notice: ConflictNotice = { schema: 1, id: noticeId(conflict), conflict };
     js.publish(CONFLICTS, new TextEncoder().encode(JSON.stringify(notice)), { msgID: notice.id }).then(
-      (ack) => log.info({ noticeId: notice.id, fileId: conflict.fileId, outboundSeq: ack.seq }, 'conflict notice sent'),
+      (ack) => log.debug({ noticeId: notice.id, fileId: conflict.fileId, outboundSeq: ack.seq }, 'conflict notice sent'),
       (error: unknown) => log.warn({ noticeId: notice.id, err: error }, 'conflict notice not sent; ListConflicts still has it'),
     );
   }

@@ -4,6 +4,8 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { decideSync, type SyncDispatch, type SyncSettings } from '../../projections/sync.js';
 import type { View } from '../../projections/view.js';
+import type { Touched } from '../../projections/draft.js';
+import { SyncCandidates } from './candidates.js';
 import { syncRequestsSubject } from '../../streams/subjects.js';
 import type { Appender } from '../nats/appender.js';
 import type { Logger } from '../observability/log.js';
@@ -34,16 +36,18 @@ export const startSyncDispatcher = (o: {
   readonly observer: string;
   readonly log: Logger;
   readonly signal: AbortSignal;
-}): { readonly tick: () => Promise<void> } => {
+}): { readonly tick: () => Promise<void>; readonly noteCommitted: (view: View, touched: readonly Touched[]) => void } => {
   // Sent but not yet folded back as sync.requested: not sent again meanwhile.
   const inFlight = new Set<string>();
+  const candidates = new SyncCandidates(o.settings);
   let running = false;
   const tick = async (): Promise<void> => {
     const view = o.view();
     if (view === undefined || running || o.signal.aborted || !o.ready(view)) return;
     running = true;
     try {
-      for (const dispatch of decideSync(view, new Date().toISOString(), o.settings)) {
+      const now = new Date();
+      for (const dispatch of decideSync(view, now.toISOString(), o.settings, candidates.current(view, now.getTime()))) {
         const items = dispatch.items.filter((i) => !inFlight.has(`${dispatch.region}/${i.fileId}/${i.eventId}/${i.attempt}`));
         if (items.length === 0) continue;
         const d = { ...dispatch, items };
@@ -69,6 +73,7 @@ export const startSyncDispatcher = (o: {
         const p = latest.pending.get(`${region}/${fileId}`);
         if (p === undefined || p.eventId !== eventId || (p.requested?.attempt ?? 0) >= Number(attempt)) inFlight.delete(key);
       }
+      candidates.prune(latest);
     } finally {
       running = false;
     }
@@ -77,5 +82,5 @@ export const startSyncDispatcher = (o: {
   const timer = setInterval(() => void tick().catch((error: unknown) => o.log.error({ err: error }, 'sync dispatch failed; next tick retries')), every);
   timer.unref();
   o.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
-  return { tick };
+  return { tick, noteCommitted: (view, touched) => candidates.noteCommitted(view, touched) };
 };
