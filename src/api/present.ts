@@ -77,7 +77,8 @@ export const conflict = (c: ConflictRecord) => ({
 
 const REGION_STATE = { healthy: 'HEALTHY', degraded: 'DEGRADED', offline: 'OFFLINE' } as const;
 
-export const region = (r: RegionRecord) => ({
+export const region = (r: RegionRecord, pendingChanges = 0) => ({
+  pending_changes: String(pendingChanges),
   id: r.id,
   name: r.name,
   endpoint: r.endpoint,

@@ -99,6 +99,13 @@ export class ViewReader {
     }
   }
 
+  /** How many versions a region still has to apply (a count, not a read of them). */
+  async pendingCount(region: string): Promise<number> {
+    const from = Buffer.from(recordKey(this.prefix, 'pending', `${region}/`));
+    const res = await this.client.kv.range({ key: from, range_end: prefixEnd(from), count_only: true });
+    return Number(res.count);
+  }
+
   file = (id: string): Promise<FileRecord | undefined> => this.get('files', id);
   region = (id: string): Promise<RegionRecord | undefined> => this.get('regions', id);
   conflict = (id: string): Promise<ConflictRecord | undefined> => this.get('conflicts', id);

@@ -90,6 +90,8 @@ describe('sync requests', () => {
     await waitFor(() => received('r4', 'a').some((x) => x.reason === 'retry' && x.attempt === 2), { what: 'a repeated request to r4' });
     assert.deepEqual(received('r2', 'a').map((x) => x.attempt), [1], 'acked regions are not asked again');
     assert.deepEqual(await locations('a'), { r1: 'SYNCED', r2: 'SYNCED', r3: 'SYNCED', r4: 'SYNCING' });
+    const lag = async (r: string) => (await call<{ region: { pending_changes: string } }>(api.RegionService, 'GetRegion', { region_id: r })).value?.region.pending_changes;
+    assert.deepEqual([await lag('r2'), await lag('r4')], ['0', '1'], 'the unacked request shows in the sync lag');
     assert.ok((await call(api.SyncService, 'AckSync', { region_id: 'r4', event_ids: ['reg-a'], write: { wait_for_view: true } })).ok);
   });
 

@@ -51,7 +51,7 @@ export const regionService = (deps: ApiDeps): grpc.UntypedServiceImplementation 
     const seq = await readAt(deps, call, req.right.read);
     if (E.isLeft(seq)) return seq;
     const page = await deps.reader.page('regions', { limit: Number.MAX_SAFE_INTEGER, keep: (r) => r.active && effectiveRegionState(r) !== 'offline' });
-    return E.right({ regions: page.items.map(region), view_sequence: seq.right });
+    return E.right({ regions: await Promise.all(page.items.map(async (r) => region(r, await deps.reader.pendingCount(r.id)))), view_sequence: seq.right });
   }),
 
   GetRegion: unary(deps, 'GetRegion', async (request: unknown, call: Call): Result<unknown> => {
@@ -60,6 +60,6 @@ export const regionService = (deps: ApiDeps): grpc.UntypedServiceImplementation 
     const seq = await readAt(deps, call, req.right.read);
     if (E.isLeft(seq)) return seq;
     const r = await deps.reader.region(req.right.region_id);
-    return r === undefined ? E.left(apiError('NOT_FOUND', `region_id: ${req.right.region_id} is not a registered region`)) : E.right({ region: region(r), view_sequence: seq.right });
+    return r === undefined ? E.left(apiError('NOT_FOUND', `region_id: ${req.right.region_id} is not a registered region`)) : E.right({ region: region(r, await deps.reader.pendingCount(r.id)), view_sequence: seq.right });
   }),
 });
