@@ -1,16 +1,10 @@
 // What each region still has to apply: one entry per (region, file), always the newest version.
-import type { SyncAcked, SyncDemanded, SyncRequested, VectorClock } from '../streams/events.js';
+import type { SyncAcked, SyncDemanded, SyncRequested } from '../streams/events.js';
 import { effectiveAt, put, reject, remember, remove, type Draft } from './draft.js';
 import { compareVectorClocks, normalizeClock } from './vectorClock.js';
-import { pendingKey, type FileRecord, type RegionLocation, type StoredEvent } from './view.js';
+import { pendingKey, type FileRecord, type PendingChange, type RegionLocation, type StoredEvent } from './view.js';
 
-type Enqueue = {
-  readonly fileId: string;
-  readonly eventId: string;
-  readonly seq: number;
-  readonly clock: VectorClock;
-  readonly deleted: boolean;
-  readonly since: string;
+type Enqueue = Omit<PendingChange, 'regionId' | 'requested' | 'demanded'> & {
   /** The region that already holds this version, if any. */
   readonly except: string | null;
 };

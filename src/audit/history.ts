@@ -12,7 +12,7 @@ import type { StreamAccess } from './context.js';
 import { notFound } from './errors.js';
 import type { Progress } from './fold.js';
 import { streamLast } from './points.js';
-import { publisherOf } from './replay.js';
+import { filesOf, publisherOf } from './replay.js';
 
 export type Outcome = 'applied' | 'conflict' | 'acked' | 'requested' | 'no-op' | 'rejected' | 'partial' | 'other';
 
@@ -108,22 +108,8 @@ const clockFor = (e: CoordinatorEvent, fileId: string): VectorClock | null => {
   }
 };
 
-const namesFile = (e: CoordinatorEvent, fileId: string, conflictIds: ReadonlySet<string>): boolean => {
-  switch (e.type) {
-    case 'file.registered':
-    case 'file.updated':
-      return e.file.fileId === fileId;
-    case 'file.deleted':
-      return e.fileId === fileId;
-    case 'sync.acked':
-    case 'sync.requested':
-      return e.files.some((f) => f.fileId === fileId);
-    case 'conflict.resolved':
-      return conflictIds.has(e.conflictId) || ('merged' in e.choice && e.choice.merged.fileId === fileId);
-    default:
-      return false;
-  }
-};
+const namesFile = (e: CoordinatorEvent, fileId: string, conflictIds: ReadonlySet<string>): boolean =>
+  filesOf(e).includes(fileId) || (e.type === 'conflict.resolved' && conflictIds.has(e.conflictId));
 
 const showClock = (c: VectorClock): string => JSON.stringify(c);
 

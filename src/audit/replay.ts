@@ -91,7 +91,8 @@ const parseLoose = (data: Uint8Array): unknown => {
 export const publisherOf = (e: CoordinatorEvent): string =>
   'observer' in e ? e.observer : 'region' in e ? e.region : e.operator;
 
-const filesOf = (e: CoordinatorEvent): string[] => {
+/** The files an event names directly. */
+export const filesOf = (e: CoordinatorEvent): string[] => {
   switch (e.type) {
     case 'file.registered':
     case 'file.updated':
@@ -101,6 +102,8 @@ const filesOf = (e: CoordinatorEvent): string[] => {
     case 'sync.acked':
     case 'sync.requested':
       return [...new Set(e.files.map((f) => f.fileId))];
+    case 'sync.demanded':
+      return [...new Set(e.fileIds)];
     case 'conflict.resolved':
       return 'merged' in e.choice ? [e.choice.merged.fileId] : [];
     default:

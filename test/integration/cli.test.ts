@@ -82,6 +82,8 @@ describe('jzse CLI', () => {
       case 'sync.acked':
       case 'sync.requested':
         return e.files.some((f) => f.fileId === fileId);
+      case 'sync.demanded':
+        return e.fileIds.includes(fileId);
       default:
         return false;
     }
