@@ -146,7 +146,7 @@ export const runChaos = async (o: ChaosOptions): Promise<ChaosReport> => {
     stopPublishing.abort();
     await Promise.all(publishers);
     const lastSeq = await streamLastSeq(stack);
-    await waitFor(async () => (await checkpointOf(stack)) >= lastSeq, { what: `checkpoint ${lastSeq}`, timeoutMs: 120_000 });
+    await waitFor(async () => (await checkpointOf(stack)) >= lastSeq, { what: `checkpoint ${lastSeq}`, timeoutMs: 600_000, intervalMs: 250 });
 
     const counts = await publishedIds(stack);
     const consistent = await viewAndFold(stack);

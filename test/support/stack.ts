@@ -14,6 +14,7 @@ import type { Config } from '../../src/config/schema.js';
 import { connectEtcd, startCoordinator, viewPrefix, type Coordinator } from '../../src/coordinator.js';
 import { connectNats, type Nats } from '../../src/nats/connection.js';
 import { readStream } from '../../src/nats/read.js';
+import { ViewStore } from '../../src/etcd/viewStore.js';
 import { ensureEventStream, streamSettings } from '../../src/nats/stream.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { startEtcd, startNatsServer, type EtcdServer, type NatsServer } from '../../src/stack/processes.js';
@@ -118,10 +119,12 @@ export const viewAndFold = async (stack: Stack): Promise<{ actual: Map<string, s
   return { actual, expected: expectedEntries(stack, await foldStream(stack, seq)), seq };
 };
 
-/** The view's keys and values as etcd holds them now. */
+/** The view's keys and values as etcd holds them now: paged, all pages at one revision. */
 export const readEtcdView = async (stack: Stack): Promise<Map<string, string>> => {
-  const kvs = await stack.etcdClient.getAll().prefix(`${viewPrefix(stack.config)}/`).strings();
-  return new Map(Object.entries(kvs));
+  const store = new ViewStore(stack.etcdClient, viewPrefix(stack.config), { maxTxnOps: 1, maxTxnBytes: 1 });
+  const entries = new Map<string, string>();
+  for await (const { key, value } of store.scan()) entries.set(key, value);
+  return entries;
 };
 
 export const expectedEntries = (stack: Stack, view: View): Map<string, string> => viewEntries(viewPrefix(stack.config), view);
