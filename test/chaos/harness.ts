@@ -196,7 +196,7 @@ export const summary = (r: ChaosReport): string => {
     `fold digest  ${r.foldDigest} ${r.viewDigest === r.foldDigest ? '(equal)' : '(DIFFERENT)'}`,
     `checkpoint ${r.checkpoint} / last sequence ${r.lastSeq}`,
     `fencing: ${r.fencing.commits} commits over ${r.fencing.terms} leadership terms, ${r.fencing.violations.length} by a deposed leader`,
-    `faults: ${r.faults.map((x) => x.fault).join(', ')}`,
+    `faults: ${[...new Set(r.faults.map((x) => x.fault))].map((f) => `${f} ×${r.faults.filter((x) => x.fault === f).length}`).join(', ')}`,
     `failover after SIGKILL of the leader (ms): min ${Math.min(...f)} / median ${median(f)} / max ${Math.max(...f)} over ${f.length}`,
   ].join('\n');
 };
