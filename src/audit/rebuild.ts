@@ -22,16 +22,18 @@ export type RebuildTarget =
 
 export type RebuildOptions = FoldOptions & { readonly at?: Point; readonly target: RebuildTarget };
 
-export type RebuildSummary = ViewSummary & {
+/** What every fold up to a point reports (rebuilds and snapshots). */
+type FoldedSummary = ViewSummary & {
   readonly target: string;
   /** The last event folded: its sequence and store time. */
   readonly at: { readonly seq: number; readonly storedAt: string | null };
   readonly streamLastSeq: number;
   readonly fromSnapshot: { readonly seq: number; readonly source: string } | null;
   readonly eventsFolded: number;
-  readonly keysWritten: number;
   readonly seconds: number;
 };
+
+export type RebuildSummary = FoldedSummary & { readonly keysWritten: number };
 
 export const defaultRebuildPrefix = (ctx: AuditContext, seq: number): string => `${ctx.root}/rebuilds/seq-${seq}`;
 
@@ -192,17 +194,11 @@ export const repairLive = async (ctx: AuditContext, o: RepairOptions = {}): Prom
 
 export type SnapshotOptions = FoldOptions & { readonly at?: Point; readonly out?: string; readonly chunkBytes?: number };
 
-export type SnapshotSummary = ViewSummary & {
-  readonly target: string;
-  readonly at: { readonly seq: number; readonly storedAt: string | null };
-  readonly streamLastSeq: number;
-  readonly fromSnapshot: { readonly seq: number; readonly source: string } | null;
-  readonly eventsFolded: number;
+export type SnapshotSummary = FoldedSummary & {
   /** False when an identical snapshot was already stored. */
   readonly written: boolean;
   readonly chunks: number | null;
   readonly bytes: number | null;
-  readonly seconds: number;
 };
 
 /**
