@@ -4,20 +4,9 @@ import type * as grpc from '@grpc/grpc-js';
 import { unary } from './env.js';
 import { Samples } from './stats.js';
 import { fileIdOf } from './workload.js';
+import { prng } from '../test/support/workload.js';
 
 export type ReadRun = { readonly p50: number; readonly p99: number; readonly perSecond: number; readonly calls: number };
-
-/** mulberry32: deterministic ids to read. */
-const prng = (seed: number) => {
-  let a = seed >>> 0;
-  return (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
 
 export const readLoad = async (
   client: grpc.Client,
