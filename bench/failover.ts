@@ -18,6 +18,8 @@ export type FailoverOptions = {
   readonly nodeArgs?: readonly string[];
   readonly tag: string;
   readonly log: (line: string) => void;
+  /** How long a run may take before it counts as "no failover". */
+  readonly boundMs: number;
 };
 
 export type FailoverResult = {
@@ -25,6 +27,8 @@ export type FailoverResult = {
   readonly remaining: Child[];
   /** Share of a core each leader used while idle (no new events) before it was killed. */
   readonly idleLeaderCpu: number[];
+  /** Runs in which no leader projected within the bound (the series stops at the first). */
+  readonly timeouts: number;
 };
 
 const publish = async (stack: Stack, m: Encoded): Promise<number> =>
@@ -45,6 +49,7 @@ export const measureFailover = async (o: FailoverOptions): Promise<FailoverResul
   const watch = await watchCheckpoint(o.stack.etcdClient, viewPrefix);
   const seconds: number[] = [];
   const idleLeaderCpu: number[] = [];
+  let timeouts = 0;
   try {
     // The first leader of this series must be one with this lease TTL: hand over from older ones.
     for (let guard = 0; guard < 10; guard++) {
@@ -56,7 +61,7 @@ export const measureFailover = async (o: FailoverOptions): Promise<FailoverResul
       alive.splice(alive.indexOf(leader), 1);
     }
     // The leader projects: an event published now reaches the view.
-    await watch.reach(await publish(o.stack, o.nextEvent()), 300_000);
+    await watch.reach(await publish(o.stack, o.nextEvent()), 2 * o.boundMs);
     for (let run = 0; run < o.runs; run++) {
       const id = await leaderId(o.stack.etcdClient, electionPrefix);
       const leader = alive.find((c) => c.id === id);
@@ -67,14 +72,21 @@ export const measureFailover = async (o: FailoverOptions): Promise<FailoverResul
       const killedAt = performance.now();
       leader.proc.kill('SIGKILL');
       const seq = await publish(o.stack, o.nextEvent());
-      const reached = await watch.reach(seq, 120_000);
-      seconds.push((reached - killedAt) / 1000);
+      const reached = await watch.reach(seq, o.boundMs).catch(() => undefined);
       await leader.kill('SIGKILL');
       alive.splice(alive.indexOf(leader), 1);
+      if (reached === undefined) {
+        // No leader projected within the bound: recorded at the bound, and this series stops.
+        seconds.push(o.boundMs / 1000);
+        timeouts++;
+        o.log(`failover run ${run + 1}/${o.runs} (lease ${o.leaseTtl}): no new leader projected within ${o.boundMs / 1000} s`);
+        break;
+      }
+      seconds.push((reached - killedAt) / 1000);
       o.log(`failover run ${run + 1}/${o.runs} (lease ${o.leaseTtl}): ${((reached - killedAt) / 1000).toFixed(2)} s`);
     }
   } finally {
     await watch.stop();
   }
-  return { seconds, remaining: alive, idleLeaderCpu };
+  return { seconds, remaining: alive, idleLeaderCpu, timeouts };
 };

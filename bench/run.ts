@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { findBinary } from '../src/stack/processes.js';
 import { benchEnv, coordinatorEntry, ROOT } from './env.js';
-import { ingestSection, memorySection, rawSection, replaySection, type Options, type Refs } from './sections.js';
+import { ingestSection, memorySection, rawSection, replaySection, stage, type Options, type Refs } from './sections.js';
 import { renderNotes, renderTable, row, type Row } from './table.js';
 
 const SECTIONS = ['raw', 'ingest', 'replay', 'reads', 'memory', 'failover'] as const;
@@ -41,7 +41,7 @@ const PRESETS = {
   full: {
     runs: 3, rawMessages: 50_000, etcdKeys: 50_000, naiveChanges: 2_000, ingestFiles: 20_000, ingestEvents: 30_000, grpcEvents: 5_000,
     lagSeconds: 5, replayEvents: 1_000_000, replayFiles: 100_000, replayRuns: 3, liveEvents: 50_000, readSeconds: 5,
-    memFiles: [100_000, 1_000_000], memRuns: 3, leaseTtls: ['2s', '5s'], failoverRuns: 3,
+    memFiles: [100_000, 1_000_000], memRuns: 3, leaseTtls: ['5s'], failoverRuns: 3,
   },
 };
 
@@ -130,9 +130,11 @@ const main = async (): Promise<void> => {
   const rows: Row[] = [];
   // A section that fails is reported as a row and the others still run.
   const attempt = async (section: Section, run: () => Promise<void>): Promise<void> => {
+    stage.current = section;
     try {
       await run();
     } catch (error) {
+      section = (SECTIONS as readonly string[]).includes(stage.current) ? (stage.current as Section) : section;
       const message = error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error);
       log(`${section} failed: ${message}`);
       rows.push(row({ section, name: 'SECTION FAILED (figures above it in this section are partial)', unit: '', runs: [], note: message }));

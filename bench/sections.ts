@@ -48,6 +48,9 @@ export type Options = {
 /** What later sections compare with (filled by the raw section). */
 export type Refs = { publish?: number; consume?: number; etcdBatched?: number; naive?: number };
 
+/** Which part of a section is running, so a failure is reported under the right name. */
+export const stage = { current: '' };
+
 const fmt = (n: number): string => (n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(n >= 10 ? 0 : 2));
 const nodeArgsFor = (o: Options): string[] => (o.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`]);
 
@@ -230,9 +233,9 @@ export const replaySection = async (
   out: Row[],
 ): Promise<void> => {
   const regions = regionIds(o.regions);
+  stage.current = 'replay';
   const stack = await startStack('replay');
   const rows = out;
-  const children: Child[] = [];
   const holding = new AbortController();
   try {
     await registerRegions(stack, regions);
@@ -333,10 +336,10 @@ export const replaySection = async (
     // Reads: a coordinator that does not lead (the bench holds the lead on this prefix) serves the view.
     const ttl = o.leaseTtls[0] ?? '2s';
     const reader = await spawnCoordinator(stack, 'reader', { JZSE_ETCD_PREFIX: readPrefix, JZSE_ETCD_LEASE_TTL: ttl }, nodeArgsFor(o));
-    children.push(reader);
     await waitServing(reader, 120_000);
     if (!(await waitIdle([reader]))) o.log('reads: the reader is still busy after 60 s (loading its warm view?); measuring anyway');
     if (parts.reads) {
+      stage.current = 'reads';
       const client = clientOf(reader.grpcPort, 'MetadataService');
       try {
         await readLoad(client, { method: 'Get', files: viewFiles, batch: 1, concurrency: o.readConcurrency, seconds: 1, seed: 99 }); // warm-up
@@ -378,6 +381,7 @@ export const replaySection = async (
     }
 
     if (parts.failover) {
+      stage.current = 'failover';
       // Hand the lead to the coordinators: the reader leads first (it recovers the replayed view).
       holding.abort();
       await stack.etcdClient.delete().prefix(`${readPrefix}/election/`).exec();
@@ -386,7 +390,7 @@ export const replaySection = async (
       let existingTtl = ttl;
       for (const leaseTtl of o.leaseTtls) {
         const result = await measureFailover({
-          stack, etcdPrefix: readPrefix, leaseTtl, runs: o.failoverRuns, existing, existingTtl, tag: `fo${leaseTtl}`,
+          stack, etcdPrefix: readPrefix, leaseTtl, runs: o.failoverRuns, existing, existingTtl, tag: `fo${leaseTtl}`, boundMs: 60_000,
           nextEvent: () => encodeEvent(gen.next(Date.now())), nodeArgs: nodeArgsFor(o), log: o.log,
         });
         existing = result.remaining;
@@ -394,7 +398,8 @@ export const replaySection = async (
         const med = median(result.seconds);
         rows.push(row({
           section: 'failover', name: `SIGKILL leader → new leader projecting, lease ${leaseTtl} (${fmt(viewFiles)}-file view)`, unit: 's', runs: result.seconds,
-          target: '< 5 s', met: med < 5,
+          target: '< 5 s', met: med < 5 && result.timeouts === 0,
+          ...(result.timeouts === 0 ? {} : { note: `no leader projected within 60 s after a kill (recorded as 60 s); the series stopped there — see the coordinators' logs (JZSE_BENCH_KEEP=1)` }),
         }));
         idleCpu.push(...result.idleLeaderCpu.map((c) => c * 100));
       }

@@ -35,11 +35,11 @@ export const fmtRatio = (ratio: number): string =>
 
 const cells = (r: Row): string[] => {
   const s = r.summary;
-  const spread = s.runs.length > 1 ? `${fmtNumber(s.min, r.unit)}–${fmtNumber(s.max, r.unit)}` : '(1 run)';
+  const spread = s.runs.length > 1 ? `${fmtNumber(s.min, r.unit)}–${fmtNumber(s.max, r.unit)}` : s.runs.length === 1 ? '(1 run)' : '—';
   return [
     r.section,
     r.name,
-    `${fmtNumber(s.median, r.unit)} ${r.unit}`,
+    s.runs.length === 0 ? '—' : `${fmtNumber(s.median, r.unit)} ${r.unit}`,
     spread,
     String(s.runs.length),
     r.ref === undefined ? '' : `${r.ref.name}: ${fmtNumber(r.ref.value, r.unit)}`,
