@@ -51,7 +51,8 @@ export type Refs = { publish?: number; consume?: number; etcdBatched?: number; n
 /** Which part of a section is running, so a failure is reported under the right name. */
 export const stage = { current: '' };
 
-const fmt = (n: number): string => (n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(n >= 10 ? 0 : 2));
+const fmt = (n: number): string =>
+  n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(n >= 10 ? 0 : 2);
 const nodeArgsFor = (o: Options): string[] => (o.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`]);
 
 const encodeMany = (gen: ChangeGenerator, n: number): Encoded[] => Array.from({ length: n }, () => encodeEvent(gen.next(Date.now())));
