@@ -2,49 +2,25 @@
 // temp folder (src/stack/processes.ts), coordinators as child processes (src/main.ts), and what the
 // bench reads back: the checkpoint in etcd, the leader, etcd's own write counters.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import * as E from 'fp-ts/lib/Either.js';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import type { Etcd3, Watcher } from 'etcd3';
 import { pino } from 'pino';
 import { checkpointKey } from '../projections/layout.js';
 import { serviceClient, type ServiceName } from '../src/api/proto.js';
-import { loadConfig } from '../src/config/load.js';
-import type { Config } from '../src/config/schema.js';
-import { connectEtcd } from '../src/coordinator.js';
-import { connectNats, type Nats } from '../src/nats/connection.js';
-import { ensureEventStream, streamSettings } from '../src/nats/stream.js';
-import { freePort, startEtcd, startNatsServer, type EtcdServer, type NatsServer } from '../src/stack/processes.js';
+import { freePort } from '../src/stack/processes.js';
 import { delay, waitFor } from '../src/util/waitFor.js';
+import { call as unary } from '../test/support/grpcClient.js';
+import { startServers, type Servers } from '../test/support/servers.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The coordinator children's entry point: src/main.ts, or a prototype's (bench --coordinator) for before/after. */
 export const coordinatorEntry = { path: join(ROOT, 'src', 'main.ts') };
 export const silent = pino({ level: 'silent' });
 
-export type Stack = {
-  readonly dir: string;
-  readonly nats: NatsServer;
-  readonly etcd: EtcdServer;
-  /** Environment every coordinator child of this stack gets. */
-  readonly env: Record<string, string>;
-  readonly config: Config;
-  readonly client: Nats;
-  readonly etcdClient: Etcd3;
-  readonly stop: () => Promise<void>;
-};
-
-/** Environment for a coordinator of this stack, with `prefix` as its etcd prefix. */
-export const configFor = (env: Record<string, string>): Config => {
-  const loaded = loadConfig({ ...env, JZSE_CONFIG: undefined }, join(tmpdir(), 'jzse-bench-none.yaml'));
-  if (E.isLeft(loaded)) throw new Error(loaded.left.join('\n'));
-  return loaded.right.config;
-};
+export type Stack = Omit<Servers, 'stop'> & { readonly stop: () => Promise<void> };
 
 /** Configuration every coordinator of every stack gets (set from the command line by run.ts). */
 export const benchEnv: Record<string, string> = {};
@@ -52,40 +28,27 @@ export const benchEnv: Record<string, string> = {};
 const liveDirs = new Set<string>();
 
 export const startStack = async (name: string, overrides: Record<string, string> = {}): Promise<Stack> => {
-  const dir = mkdtempSync(join(tmpdir(), `jzse-bench-${name}-`));
-  liveDirs.add(dir);
-  const nats = await startNatsServer(join(dir, 'nats'));
-  const etcd = await startEtcd(join(dir, 'etcd'));
-  const env: Record<string, string> = {
-    JZSE_NATS_URL: nats.url,
-    JZSE_ETCD_ENDPOINTS: etcd.endpoint,
-    JZSE_COORDINATOR_METRICS_PORT: '0',
-    JZSE_COORDINATOR_DATA_DIR: join(dir, 'data'),
+  const servers = await startServers(`bench-${name}`, {
     // Regions in the bench do not heartbeat; keep the leader's health monitor quiet.
     JZSE_HEALTH_HEARTBEAT_INTERVAL: '1h',
     JZSE_HEALTH_OFFLINE_AFTER: '24h',
     ...benchEnv,
     ...overrides,
-  };
-  const config = configFor(env);
-  const client = await connectNats(nats.url, `bench-${name}`);
-  await ensureEventStream(client.jsm, streamSettings(config), silent);
-  const etcdClient = connectEtcd(config);
+  }, silent);
+  const { dir } = servers;
+  liveDirs.add(dir);
   const children = new Set<Child>();
   stacks.set(dir, children);
   return {
-    dir, nats, etcd, env, config, client, etcdClient,
+    ...servers,
     stop: async () => {
       // SIGTERM: a clean exit, so --cpu-prof children write their profiles.
       for (const c of children) await c.kill('SIGTERM');
       stacks.delete(dir);
-      await client.nc.close().catch(() => undefined);
-      etcdClient.close();
-      await nats.stop();
-      await etcd.stop();
+      const keep = process.env['JZSE_BENCH_KEEP'] !== undefined;
+      await servers.stop({ keep });
       liveDirs.delete(dir);
-      if (process.env['JZSE_BENCH_KEEP'] === undefined) rmSync(dir, { recursive: true, force: true });
-      else process.stderr.write(`kept ${dir} (servers' and coordinators' logs)\n`);
+      if (keep) process.stderr.write(`kept ${dir} (servers' and coordinators' logs)\n`);
     },
   };
 };
@@ -215,27 +178,8 @@ export const waitIdle = async (children: readonly Child[], { share = 0.2, quietM
 export const clientOf = (port: number, service: ServiceName): grpc.Client =>
   new (serviceClient(service))(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
 
-/** The standard health service every instance serves in-process: a gRPC round trip without etcd. */
-export const healthClientOf = (port: number): grpc.Client => {
-  const require = createRequire(import.meta.url);
-  const root = join(dirname(require.resolve('grpc-health-check/package.json')), 'proto');
-  const def = protoLoader.loadSync('health/v1/health.proto', { keepCase: true, defaults: true, enums: String, includeDirs: [root] });
-  const pkg = grpc.loadPackageDefinition(def) as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } };
-  return new pkg.grpc.health.v1.Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-};
-
-export type Reply<T> = { ok: true; value: T } | { ok: false; error: grpc.ServiceError };
-
-type UnaryFn<T> = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, v: T) => void) => void;
-
-export const unary = <T = Record<string, unknown>>(client: grpc.Client, method: string, request: unknown, deadlineMs = 15_000): Promise<Reply<T>> =>
-  new Promise((done) => {
-    const fn = (client as unknown as Record<string, UnaryFn<T>>)[method];
-    if (fn === undefined) throw new Error(`no method ${method}`);
-    fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (error, value) =>
-      done(error ? { ok: false, error } : { ok: true, value }),
-    );
-  });
+export { healthClient as healthClientOf } from '../test/support/grpcClient.js';
+export { unary };
 
 // ---- etcd ----------------------------------------------------------------------------------------
 

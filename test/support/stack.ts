@@ -1,37 +1,24 @@
 // The test harness: a real nats-server and etcd on free ports in a temp folder, coordinators
 // in-process or as child processes, and readers for what the stream and etcd hold.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, cpSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, cpSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as E from 'fp-ts/lib/Either.js';
 import { pino } from 'pino';
 import { fold } from '../../projections/evolve.js';
 import { viewEntries } from '../../projections/layout.js';
 import { emptyView, type View } from '../../projections/view.js';
-import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { connectEtcd, startCoordinator, viewPrefix, type Coordinator } from '../../src/coordinator.js';
-import { connectNats, type Nats } from '../../src/nats/connection.js';
+import { startCoordinator, viewPrefix, type Coordinator } from '../../src/coordinator.js';
 import { readStream } from '../../src/nats/read.js';
 import { ViewStore } from '../../src/etcd/viewStore.js';
-import { ensureEventStream, streamSettings } from '../../src/nats/stream.js';
 import { createMetrics } from '../../src/observability/metrics.js';
-import { startEtcd, startNatsServer, type EtcdServer, type NatsServer } from '../../src/stack/processes.js';
 import { waitFor } from '../../src/util/waitFor.js';
+import { startServers, type Servers } from './servers.js';
 
 export const quietLog = pino({ level: process.env['JZSE_TEST_LOG'] ?? 'silent' });
 
-export type Stack = {
-  readonly dir: string;
-  readonly nats: NatsServer;
-  readonly etcd: EtcdServer;
-  readonly env: Record<string, string>;
-  readonly config: Config;
-  readonly client: Nats;
-  readonly etcdClient: ReturnType<typeof connectEtcd>;
-  readonly stop: () => Promise<void>;
-};
+export type Stack = Servers;
 
 /** Keeps a stack's folder (server and coordinator logs) for a post-mortem; returns where. */
 export const preserveForPostMortem = (stack: Stack): string => {
@@ -40,41 +27,17 @@ export const preserveForPostMortem = (stack: Stack): string => {
   return target;
 };
 
-export const startStack = async (overrides: Record<string, string> = {}): Promise<Stack> => {
-  const dir = mkdtempSync(join(tmpdir(), 'jzse-test-'));
-  const nats = await startNatsServer(join(dir, 'nats'));
-  const etcd = await startEtcd(join(dir, 'etcd'));
-  const env: Record<string, string> = {
-    JZSE_NATS_URL: nats.url,
-    JZSE_ETCD_ENDPOINTS: etcd.endpoint,
+export const startStack = (overrides: Record<string, string> = {}): Promise<Stack> =>
+  startServers('test', {
     JZSE_ETCD_LEASE_TTL: '2s',
-    JZSE_COORDINATOR_METRICS_PORT: '0',
     JZSE_GRPC_PORT: '0',
     // Tests about other things must not see health verdicts or sync requests appear in their
     // stream once they stop publishing (on_demand: nothing is requested until asked).
     JZSE_SYNC_DEFAULT_STRATEGY: 'on_demand',
     JZSE_HEALTH_HEARTBEAT_INTERVAL: '1h',
     JZSE_HEALTH_OFFLINE_AFTER: '2h',
-    JZSE_COORDINATOR_DATA_DIR: join(dir, 'data'),
     ...overrides,
-  };
-  const loaded = loadConfig({ ...env, JZSE_CONFIG: undefined }, join(dir, 'none.yaml'));
-  if (E.isLeft(loaded)) throw new Error(loaded.left.join('\n'));
-  const config = loaded.right.config;
-  const client = await connectNats(nats.url, 'test-client');
-  await ensureEventStream(client.jsm, streamSettings(config), quietLog);
-  const etcdClient = connectEtcd(config);
-  return {
-    dir, nats, etcd, env, config, client, etcdClient,
-    stop: async () => {
-      await client.nc.close().catch(() => undefined);
-      etcdClient.close();
-      await nats.stop();
-      await etcd.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-};
+  }, quietLog);
 
 export const startInProcess = (stack: Stack, id: string, config: Partial<Config['projector']> = {}): Promise<Coordinator> =>
   startCoordinator(
