@@ -31,6 +31,8 @@ export type Coordinator = {
   readonly nats: Nats;
   readonly etcd: Etcd3;
   readonly isLeader: () => boolean;
+  /** The committed view point reads are served from, if this instance holds one. */
+  readonly committedView: () => View | undefined;
   /** Stops projecting, resigns leadership and closes connections. */
   readonly stop: () => Promise<void>;
 };
@@ -112,9 +114,14 @@ export const startCoordinator = async (
     maxTxnBytes: config.projector.max_txn_bytes,
   }, fencingKey(config));
   const appender = createAppender(nats.js, { stream: config.nats.stream }, log, metrics);
-  const reader = new ViewReader(etcd, viewPrefix(config));
+  const reader = new ViewReader(etcd, viewPrefix(config), config.projector.max_txn_ops);
   await retrying(() => reader.start(), (err, attempt) => log.warn({ err, attempt }, 'cannot read the view from etcd yet; retrying'));
-  const api = await startApiServer(config.grpc, { appender, reader, log, waitTimeoutMs: config.grpc.wait_timeout, natsConnected: nats.connected }, { nc: nats.nc, etcd }, log);
+  // The newest view known committed in etcd (warm standby, or the last batch this instance led):
+  // point reads are served from it, and it outlives a term so a lost campaign reloads nothing.
+  let committed: View | undefined;
+  const api = await startApiServer(config.grpc, {
+    appender, reader, log, waitTimeoutMs: config.grpc.wait_timeout, natsConnected: nats.connected, committed: () => committed,
+  }, { nc: nats.nc, etcd }, log);
 
   const stopping = new AbortController();
   let leading = false;
@@ -124,7 +131,7 @@ export const startCoordinator = async (
     while (!stopping.signal.aborted) {
       try {
         // Followers keep a warm view so that, once elected, recovery reads no view from etcd.
-        const standby = startStandby({ js: nats.js, stream: config.nats.stream, store, reader, log });
+        const standby = startStandby({ js: nats.js, stream: config.nats.stream, store, reader, log, ...(committed === undefined ? {} : { from: committed }), onView: (v) => { committed = v; } });
         let leadership: Awaited<ReturnType<typeof campaign>>;
         let warm: View | undefined;
         try {
@@ -155,6 +162,7 @@ export const startCoordinator = async (
         const exit = await runProjector(
           { nc: nats.nc, js: nats.js, jsm: nats.jsm, stream: config.nats.stream, store, fence: leadership.fence, batchEvents: config.projector.batch_events, log, metrics, onView, ...(warm === undefined ? {} : { warm }),
             onCommitted: (v, touched) => {
+              committed = v;
               publishConflictNotices(nats.js, v, touched, log);
               dispatcher.noteCommitted(v, touched);
             } },
@@ -184,6 +192,7 @@ export const startCoordinator = async (
     nats,
     etcd,
     isLeader: () => leading,
+    committedView: () => committed,
     stop: async () => {
       await api.stop();
       stopping.abort();

@@ -10,7 +10,9 @@ import type { Appender } from '../nats/appender.js';
 import type { Logger } from '../observability/log.js';
 import { apiError, fromRejection, invalid, toServiceError, type ApiError } from './errors.js';
 import type { ReadOptions, WriteOptions } from './requests.js';
-import type { ViewReader } from './viewReader.js';
+import { memorySnapshot, type Snapshot } from './snapshot.js';
+import type { ViewReader, ViewSnapshot } from './viewReader.js';
+import type { View } from '../../projections/view.js';
 
 export type ApiDeps = {
   readonly appender: Appender;
@@ -18,6 +20,8 @@ export type ApiDeps = {
   readonly reader: ViewReader;
   readonly log: Logger;
   readonly waitTimeoutMs: number;
+  /** A view this process knows to be committed in etcd (a leader's last batch, a follower's warm view). */
+  readonly committed?: () => View | undefined;
 };
 
 export type Result<A> = Promise<E.Either<ApiError, A>>;
@@ -91,16 +95,31 @@ export const append = async (deps: ApiDeps, call: Call, candidate: unknown, wait
   }
   const rejected = await deps.reader.rejected(event.id);
   if (rejected !== undefined) return E.left(fromRejection(rejected.reason));
-  return E.right({ ...result, view_reached: true, view_sequence: String(await deps.reader.checkpoint()) });
+  return E.right({ ...result, view_reached: true, view_sequence: String(deps.reader.latest) });
 };
 
-/** Read-your-writes: waits until the view reflects `read.min_sequence`; returns the view's sequence. */
-export const readAt = async (deps: ApiDeps, call: Call, read: ReadOptions): Result<string> => {
+/** Read-your-writes: waits until the view reflects `read.min_sequence`; the view in etcd from then on. */
+export const readAt = async (deps: ApiDeps, call: Call, read: ReadOptions): Result<ViewSnapshot> => {
   const min = read?.min_sequence ?? 0;
-  if (min > 0 && !(await deps.reader.waitFor(min, call.deadline))) {
+  if (min > deps.reader.latest && !(await deps.reader.waitFor(min, call.deadline))) {
     return E.left(apiError('DEADLINE_EXCEEDED', `the view had not reached sequence ${min} by the deadline`));
   }
-  return E.right(String(await deps.reader.checkpoint()));
+  return E.right(deps.reader.snapshot());
+};
+
+/**
+ * For point reads: the committed view in memory when it is at least `min_sequence` and at least the
+ * checkpoint this process has seen (never older than a read from etcd would be), else etcd.
+ */
+export const readPoint = async (deps: ApiDeps, call: Call, read: ReadOptions): Result<Snapshot> => {
+  const inMemory = (): Snapshot | undefined => {
+    const view = deps.committed?.();
+    return view !== undefined && view.seq >= Math.max(read?.min_sequence ?? 0, deps.reader.latest) ? memorySnapshot(view) : undefined;
+  };
+  const now = inMemory();
+  if (now !== undefined) return E.right(now);
+  const etcd = await readAt(deps, call, read);
+  return E.isRight(etcd) ? E.right(inMemory() ?? etcd.right) : etcd;
 };
 
 const looksUnreachable = (error: unknown): boolean =>

@@ -84,6 +84,8 @@ describe('high availability', () => {
       await publishWorkload(stack, ['r1', 'r2'], 300, { seed: 21 });
       await waitForCaughtUp(stack);
 
+      const loads = () => readFileSync(first.log, 'utf8').split('standby: warm view loaded from etcd').length - 1;
+      const loadsBeforeDeposed = loads();
       first.proc.kill('SIGSTOP');
       await waitFor(async () => (await leaderOf(stack)) === 'second', { what: 'second takes over', timeoutMs: 20_000 });
       await publishWorkload(stack, ['r3'], 100, { seed: 22 });
@@ -102,6 +104,8 @@ describe('high availability', () => {
       await publishWorkload(stack, ['r5'], 50, { seed: 24 });
       await waitForCaughtUp(stack);
       assert.ok((await checkpointOf(stack)) > before, 'the resumed instance projects again as the new leader');
+      assert.equal(loads(), loadsBeforeDeposed, 'the deposed leader kept its last committed view instead of reloading it from etcd');
+      assert.match(readFileSync(first.log, 'utf8').split('\n').filter((l) => l.includes('projector resumed')).at(-1) ?? '', /"warm":true/, 'and led again from it');
 
       const audit = await auditFencing(stack.etcdClient, fencingKey(stack.config), electionPrefix(stack.config));
       assert.deepEqual(audit.violations, [], 'no commit by a deposed leader');

@@ -34,13 +34,13 @@ export const conflictService = (deps: ApiDeps): grpc.UntypedServiceImplementatio
     const req = decodeRequest(ListConflictsRequest, request);
     if (E.isLeft(req)) return req;
     const { file_id, status, page_size, page_token, read } = req.right;
-    const seq = await readAt(deps, call, read);
-    if (E.isLeft(seq)) return seq;
-    const page = await deps.reader.page('conflicts', {
+    const view = await readAt(deps, call, read);
+    if (E.isLeft(view)) return view;
+    const page = await view.right.page('conflicts', {
       after: page_token,
       limit: page_size,
       keep: (c) => (file_id === '' || c.fileId === file_id) && (status === '' || c.status === status),
     });
-    return E.right({ conflicts: page.items.map(conflict), next_page_token: page.next, view_sequence: seq.right });
+    return E.right({ conflicts: page.items.map(conflict), next_page_token: page.next, view_sequence: String(view.right.seq) });
   }),
 });

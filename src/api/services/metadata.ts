@@ -4,7 +4,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { compareVectorClocks, normalizeClock } from '../../../projections/vectorClock.js';
 import { policyAmong } from '../../../projections/policies.js';
 import type { FileRecord } from '../../../projections/view.js';
-import { append, decodeRequest, envelope, readAt, unary, type ApiDeps, type Call, type Result } from '../context.js';
+import { append, decodeRequest, envelope, readPoint, unary, type ApiDeps, type Call, type Result } from '../context.js';
 import { MAX_DETAIL_BYTES, apiError } from '../errors.js';
 import { globalFile, location } from '../present.js';
 import { BatchGetRequest, GetRequest, RegisterRequest, UpdateRequest, type ProtoFileMetadata } from '../requests.js';
@@ -54,12 +54,12 @@ export const metadataService = (deps: ApiDeps): grpc.UntypedServiceImplementatio
   Get: unary(deps, 'Get', async (request: unknown, call: Call): Result<unknown> => {
     const req = decodeRequest(GetRequest, request);
     if (E.isLeft(req)) return req;
-    const seq = await readAt(deps, call, req.right.read);
-    if (E.isLeft(seq)) return seq;
-    const file = await deps.reader.file(req.right.file_id);
+    const view = await readPoint(deps, call, req.right.read);
+    if (E.isLeft(view)) return view;
+    const file = await view.right.get('files', req.right.file_id);
     if (file === undefined) return E.left(notFound(req.right.file_id));
     if (req.right.requesting_region) await demandIfOnDemand(deps, call, req.right.requesting_region, file);
-    return E.right({ file: globalFile(file), view_sequence: seq.right });
+    return E.right({ file: globalFile(file), view_sequence: String(view.right.seq) });
   }),
 
   Register: unary(deps, 'Register', async (request: unknown, call: Call): Result<unknown> => {
@@ -103,23 +103,23 @@ export const metadataService = (deps: ApiDeps): grpc.UntypedServiceImplementatio
   GetLocations: unary(deps, 'GetLocations', async (request: unknown, call: Call): Result<unknown> => {
     const req = decodeRequest(GetRequest, request);
     if (E.isLeft(req)) return req;
-    const seq = await readAt(deps, call, req.right.read);
-    if (E.isLeft(seq)) return seq;
-    const file = await deps.reader.file(req.right.file_id);
-    return file === undefined ? E.left(notFound(req.right.file_id)) : E.right({ locations: file.locations.map(location), view_sequence: seq.right });
+    const view = await readPoint(deps, call, req.right.read);
+    if (E.isLeft(view)) return view;
+    const file = await view.right.get('files', req.right.file_id);
+    return file === undefined ? E.left(notFound(req.right.file_id)) : E.right({ locations: file.locations.map(location), view_sequence: String(view.right.seq) });
   }),
 
   BatchGet: unary(deps, 'BatchGet', async (request: unknown, call: Call): Result<unknown> => {
     const req = decodeRequest(BatchGetRequest, request);
     if (E.isLeft(req)) return req;
-    const seq = await readAt(deps, call, req.right.read);
-    if (E.isLeft(seq)) return seq;
+    const view = await readPoint(deps, call, req.right.read);
+    if (E.isLeft(view)) return view;
     const ids = [...new Set(req.right.file_ids)];
-    const found = await deps.reader.getMany('files', ids);
+    const found = await view.right.getMany('files', ids);
     return E.right({
       files: ids.flatMap((id) => { const f = found.get(id); return f ? [globalFile(f)] : []; }),
       missing: ids.filter((id) => !found.has(id)),
-      view_sequence: seq.right,
+      view_sequence: String(view.right.seq),
     });
   }),
 });

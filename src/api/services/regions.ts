@@ -48,18 +48,18 @@ export const regionService = (deps: ApiDeps): grpc.UntypedServiceImplementation 
   GetActiveRegions: unary(deps, 'GetActiveRegions', async (request: unknown, call: Call): Result<unknown> => {
     const req = decodeRequest(GetActiveRegionsRequest, request);
     if (E.isLeft(req)) return req;
-    const seq = await readAt(deps, call, req.right.read);
-    if (E.isLeft(seq)) return seq;
-    const page = await deps.reader.page('regions', { limit: Number.MAX_SAFE_INTEGER, keep: (r) => r.active && effectiveRegionState(r) !== 'offline' });
-    return E.right({ regions: await Promise.all(page.items.map(async (r) => region(r, await deps.reader.pendingCount(r.id)))), view_sequence: seq.right });
+    const view = await readAt(deps, call, req.right.read);
+    if (E.isLeft(view)) return view;
+    const page = await view.right.page('regions', { limit: Number.MAX_SAFE_INTEGER, keep: (r) => r.active && effectiveRegionState(r) !== 'offline' });
+    return E.right({ regions: await Promise.all(page.items.map(async (r) => region(r, await view.right.pendingCount(r.id)))), view_sequence: String(view.right.seq) });
   }),
 
   GetRegion: unary(deps, 'GetRegion', async (request: unknown, call: Call): Result<unknown> => {
     const req = decodeRequest(GetRegionRequest, request);
     if (E.isLeft(req)) return req;
-    const seq = await readAt(deps, call, req.right.read);
-    if (E.isLeft(seq)) return seq;
-    const r = await deps.reader.region(req.right.region_id);
-    return r === undefined ? E.left(apiError('NOT_FOUND', `region_id: ${req.right.region_id} is not a registered region`)) : E.right({ region: region(r, await deps.reader.pendingCount(r.id)), view_sequence: seq.right });
+    const view = await readAt(deps, call, req.right.read);
+    if (E.isLeft(view)) return view;
+    const r = await view.right.get('regions', req.right.region_id);
+    return r === undefined ? E.left(apiError('NOT_FOUND', `region_id: ${req.right.region_id} is not a registered region`)) : E.right({ region: region(r, await view.right.pendingCount(r.id)), view_sequence: String(view.right.seq) });
   }),
 });

@@ -39,11 +39,11 @@ export const syncService = (deps: ApiDeps): grpc.UntypedServiceImplementation =>
     const req = decodeRequest(GetPendingChangesRequest, request);
     if (E.isLeft(req)) return req;
     const { region_id, since, page_size, page_token, read } = req.right;
-    const seq = await readAt(deps, call, read);
-    if (E.isLeft(seq)) return seq;
-    if ((await deps.reader.region(region_id)) === undefined) return E.left(apiError('NOT_FOUND', `region_id: ${region_id} is not a registered region`));
-    const page = await deps.reader.pendingOf(region_id, page_token, page_size, (p) => p.seq > since);
-    return E.right({ changes: page.items.map(pending), next_page_token: page.next, view_sequence: seq.right });
+    const view = await readAt(deps, call, read);
+    if (E.isLeft(view)) return view;
+    if ((await view.right.get('regions', region_id)) === undefined) return E.left(apiError('NOT_FOUND', `region_id: ${region_id} is not a registered region`));
+    const page = await view.right.page('pending', { keyPrefix: `${region_id}/`, after: page_token, limit: page_size, keep: (p) => p.seq > since });
+    return E.right({ changes: page.items.map(pending), next_page_token: page.next, view_sequence: String(view.right.seq) });
   }),
 
   AckSync: unary(deps, 'AckSync', async (request: unknown, call: Call): Result<unknown> => {
