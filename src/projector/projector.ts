@@ -1,18 +1,19 @@
 // The leader's loop: read the stream from the checkpoint, fold, write what changed to etcd.
-// A batch is flushed when it is full or when the consumer has nothing more pending, so the view
-// trails the stream by one batch under load and by one event when idle.
+// Batches are group-committed (commits.ts): the view trails the stream by about one etcd round trip.
+// A leader starting far behind folds up to the stream's end in memory first and writes each record
+// once, not once per batch it appears in.
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { step } from '../../projections/evolve.js';
-import { writesFor } from '../../projections/layout.js';
 import type { Touched } from '../../projections/draft.js';
-import type { View } from '../../projections/view.js';
+import type { StoredEvent, View } from '../../projections/view.js';
 import type { Fence, ViewStore } from '../etcd/viewStore.js';
 import { lastSequence, orderedConsumerFrom, readStream, storedEventOf } from '../nats/read.js';
 import type { Logger } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
 import { delay } from '../util/waitFor.js';
-import { FencedError, recoverView } from './recovery.js';
+import { startCommits, type Commits } from './commits.js';
+import { FencedError, recoverView, type Replay } from './recovery.js';
 
 export type ProjectorOptions = {
   readonly nc: NatsConnection;
@@ -28,9 +29,13 @@ export type ProjectorOptions = {
   readonly warm?: View;
   /** Called with the view after recovery and after each fold step (before the batch is written). */
   readonly onView?: (view: View) => void;
-  /** Called after a batch is committed, with what it changed. */
+  /** Called after a batch is committed, with what it changed, batch after batch in order. */
   readonly onCommitted?: (view: View, touched: readonly Touched[]) => void;
+  /** Catching up, a batch is committed once it changes this many distinct records (bounds memory). */
+  readonly catchUpKeys?: number;
 };
+
+export const CATCH_UP_KEYS = 100_000;
 
 export type ProjectorExit = 'deposed' | 'stopped';
 
@@ -38,41 +43,38 @@ export type ProjectorExit = 'deposed' | 'stopped';
 export const runProjector = async (o: ProjectorOptions, signal: AbortSignal): Promise<ProjectorExit> => {
   const { log, metrics } = o;
   try {
-    const replay = (fromSeq: number, toSeq: number) => readStream(o.js, o.jsm, o.stream, { fromSeq, toSeq });
-    const recovered = await recoverView(o.store, o.fence, replay, await lastSequence(o.jsm, o.stream), log, metrics, o.warm);
+    const replay: Replay = (fromSeq, toSeq) => readStream(o.js, o.jsm, o.stream, { fromSeq, toSeq });
+    const tail = await lastSequence(o.jsm, o.stream);
+    const recovered = await recoverView(o.store, o.fence, replay, tail, log, metrics, o.warm);
     let view = recovered.view;
-    let committed = view.seq;
-    metrics?.checkpoint.set(committed);
-    log.info({ checkpoint: committed, repaired: recovered.repaired, rebuilt: recovered.rebuilt, warm: recovered.warm }, 'projector resumed');
+    metrics?.checkpoint.set(view.seq);
+    log.info({ checkpoint: view.seq, tail, repaired: recovered.repaired, rebuilt: recovered.rebuilt, warm: recovered.warm }, 'projector resumed');
     o.onView?.(view);
 
-    const flush = async (touched: Map<string, Touched>, lastEventId: string | undefined): Promise<void> => {
-      const writes = writesFor(o.store.prefix, view, touched.values());
-      const started = performance.now();
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const result = await o.store.commit(writes, o.fence, committed, view.seq);
-          if (result !== 'committed') {
-            metrics?.txnFailures.inc({ reason: result });
-            throw new FencedError(result);
-          }
-          break;
-        } catch (error) {
-          if (error instanceof FencedError || signal.aborted) throw error;
-          log.warn({ err: error, attempt, seq: view.seq }, 'etcd write failed; retrying');
-          await delay(Math.min(2000, 50 * 2 ** Math.min(attempt, 6)));
-        }
-      }
-      metrics?.batchSeconds.observe((performance.now() - started) / 1000);
-      log.debug({ from: committed + 1, seq: view.seq, eventId: lastEventId, keys: writes.length }, 'batch committed');
-      committed = view.seq;
-      metrics?.checkpoint.set(committed);
-      o.onCommitted?.(view, [...touched.values()]);
-      touched.clear();
+    let stopConsumer: (() => void) | undefined;
+    const commits = startCommits({
+      store: o.store, fence: o.fence, view, batchEvents: o.batchEvents, log, metrics, signal, onCommitted: o.onCommitted,
+      onFailure: () => stopConsumer?.(),
+    });
+    const apply = (stored: StoredEvent): void => {
+      const result = step(view, stored);
+      view = result.view;
+      commits.add(view, result.touched, result.event?.id);
+      const rejected = result.touched.some((t) => t.collection === 'rejected');
+      metrics?.eventsProjected.inc({ outcome: rejected ? 'rejected' : 'applied' });
+      if (rejected) log.warn({ seq: stored.seq, eventId: result.event?.id, subject: stored.subject }, 'event rejected');
+      o.onView?.(view);
     };
 
-    const touched = new Map<string, Touched>();
-    let lastEventId: string | undefined;
+    if (tail - view.seq > o.batchEvents) {
+      log.info({ checkpoint: view.seq, tail }, 'catching up in memory before projecting live');
+      await catchUp(replay, tail, () => view, apply, commits, o.catchUpKeys ?? CATCH_UP_KEYS, signal).catch((error: unknown) => {
+        if (error instanceof FencedError || signal.aborted) throw error;
+        log.warn({ err: error, seq: view.seq }, 'catching up failed; projecting live from here');
+      });
+    }
+    commits.kick();
+
     // After a reconnect the server may have lost our ephemeral consumer; resubscribing at once beats
     // waiting for missed heartbeats.
     let resubscribe: (() => void) | undefined;
@@ -83,43 +85,37 @@ export const runProjector = async (o: ProjectorOptions, signal: AbortSignal): Pr
       }
     })();
     signal.addEventListener('abort', () => void status.return?.(), { once: true });
-    while (!signal.aborted) {
+    while (!signal.aborted && !commits.failed()) {
       try {
         const consumer = await orderedConsumerFrom(o.js, o.stream, view.seq + 1);
         const messages = await consumer.consume({ max_messages: Math.min(o.batchEvents, 10_000), expires: 5000, idle_heartbeat: 1000 });
         const stop = () => void messages.close();
         resubscribe = stop;
+        stopConsumer = stop;
+        if (commits.failed()) stop();
         signal.addEventListener('abort', stop, { once: true });
         try {
           for await (const m of messages) {
             const stored = storedEventOf(m);
             if (stored.seq <= view.seq) continue;
-            const result = step(view, stored);
-            view = result.view;
-            for (const t of result.touched) touched.set(`${t.collection}/${t.key}`, t);
-            lastEventId = result.event?.id;
-            const rejected = result.touched.some((t) => t.collection === 'rejected');
-            metrics?.eventsProjected.inc({ outcome: rejected ? 'rejected' : 'applied' });
-            if (rejected) log.warn({ seq: stored.seq, eventId: lastEventId, subject: stored.subject }, 'event rejected');
-            o.onView?.(view);
-            // Flush when the batch is full, or when nothing else is waiting: the server says so
-            // (pending 0) or we hold no further received message (the server's count can lag).
-            if (m.info.pending === 0 || messages.getPending() === 0 || view.seq - committed >= o.batchEvents) {
-              await flush(touched, lastEventId);
-            }
+            apply(stored);
+            commits.kick();
+            await commits.room();
           }
         } finally {
           signal.removeEventListener('abort', stop);
         }
-        if (!signal.aborted) log.warn({ seq: view.seq }, 'stream consumer ended; resubscribing');
+        if (!signal.aborted && !commits.failed()) log.warn({ seq: view.seq }, 'stream consumer ended; resubscribing');
       } catch (error) {
         if (error instanceof FencedError || signal.aborted) throw error;
         log.warn({ err: error, seq: view.seq }, 'stream consumer failed; resubscribing');
         await delay(250);
       }
-      if (view.seq > committed && !signal.aborted) await flush(touched, lastEventId);
+      // Also waits for the commit in flight when stopping: shutdown finishes the transaction it began.
+      await commits.settle();
     }
     void status.return?.();
+    await commits.settle();
     return 'stopped';
   } catch (error) {
     if (signal.aborted) return 'stopped';
@@ -128,5 +124,22 @@ export const runProjector = async (o: ProjectorOptions, signal: AbortSignal): Pr
       return 'deposed';
     }
     throw error;
+  }
+};
+
+/**
+ * Folds up to `toSeq` from the stream (the rebuild path: large fetches, no live consumer) and
+ * commits a batch only once it holds `maxKeys` distinct records, while the next one is folded.
+ */
+const catchUp = async (
+  replay: Replay, toSeq: number, view: () => View, apply: (stored: StoredEvent) => void, commits: Commits, maxKeys: number, signal: AbortSignal,
+): Promise<void> => {
+  for await (const batch of replay(view().seq + 1, toSeq)) {
+    for (const stored of batch) {
+      if (stored.seq <= view().seq) continue;
+      apply(stored);
+      if (commits.gatheredKeys() >= maxKeys) await commits.handOff();
+    }
+    if (signal.aborted || commits.failed()) return;
   }
 };
