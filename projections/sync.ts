@@ -38,25 +38,51 @@ export const retryDueAt = (p: PendingChange, s: SyncSettings): number =>
 
 export const syncStrategyOf = (view: View, p: PendingChange) => policyFor(view, view.files.get(p.fileId)?.path ?? '').sync;
 
+/** When a lazy entry starts counting towards the flush interval (+∞: entries stored before `since` existed). */
+export const lazySince = (p: PendingChange): number => (p.since === undefined ? Number.POSITIVE_INFINITY : Date.parse(p.since));
+
 /**
- * Whether a pending entry can become due without anything new happening to it: unrequested eager,
- * lazy or demanded entries can; requested ones wait for their retry time; undemanded on-demand
- * entries and entries of offline regions wait for an event (a demand, the region's return).
+ * Where a pending entry stands, without the clock: `idle` entries wait for an event (a demand, the
+ * region's return, a policy change); `retry` ones for `dueAt`; the rest for the dispatch rules.
  */
-export const candidacy = (view: View, p: PendingChange, s: SyncSettings): { keep: boolean; retryAt?: number } => {
-  if (p.requested != null) return { keep: false, retryAt: retryDueAt(p, s) };
+export type Lane =
+  | { readonly kind: 'eager' | 'on_demand' }
+  | { readonly kind: 'lazy'; readonly since: number }
+  | { readonly kind: 'retry'; readonly dueAt: number; readonly attempt: number }
+  | { readonly kind: 'idle' };
+
+const IDLE: Lane = { kind: 'idle' };
+
+export const laneOf = (view: View, p: PendingChange, s: SyncSettings): Lane => {
   const region = view.regions.get(p.regionId);
-  if (region === undefined || !region.active || effectiveRegionState(region) === 'offline') return { keep: false };
-  return { keep: syncStrategyOf(view, p) !== 'on_demand' || p.demanded === true };
+  if (region === undefined || !region.active || effectiveRegionState(region) === 'offline') return IDLE;
+  // `requested` and `since` are absent from entries stored before sync requests existed.
+  if (p.requested != null) return { kind: 'retry', dueAt: retryDueAt(p, s), attempt: p.requested.attempt + 1 };
+  const strategy = syncStrategyOf(view, p);
+  if (strategy === 'lazy') return { kind: 'lazy', since: lazySince(p) };
+  if (strategy === 'eager') return { kind: 'eager' };
+  return p.demanded === true ? { kind: 'on_demand' } : IDLE;
+};
+
+/** Sync order within a region: by stream sequence, then file (one event can leave several files pending). */
+export const bySeq = (a: PendingChange, b: PendingChange): number =>
+  a.seq - b.seq || (a.regionId < b.regionId ? -1 : a.regionId > b.regionId ? 1 : a.fileId < b.fileId ? -1 : a.fileId > b.fileId ? 1 : 0);
+
+/** How many of a region's `waiting` lazy entries (in sync order) go now: full batches, the rest once its oldest has waited the flush interval. */
+export const lazyDue = (waiting: readonly PendingChange[], t: number, s: SyncSettings): number => {
+  const full = waiting.length - (waiting.length % s.batchSize);
+  const oldest = waiting.slice(full).reduce((m, p) => Math.min(m, lazySince(p)), Number.POSITIVE_INFINITY);
+  return oldest + s.flushIntervalMs <= t ? waiting.length : full;
 };
 
 const chunks = <T>(xs: readonly T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(xs.length / size) }, (_, i) => xs.slice(i * size, (i + 1) * size));
 
 /**
- * Eager versions go at once; lazy ones in batches per region (full batch or flush interval);
- * on-demand ones once the region has asked for them (sync.demanded). Unacked requests are repeated with backoff.
- * Offline regions are sent nothing until they return.
+ * Eager versions go at once; lazy ones per region in full batches, and what is left once the
+ * oldest of it has waited the flush interval; on-demand ones once the region has asked for them
+ * (sync.demanded). Unacked requests are repeated with backoff. Offline regions are sent nothing
+ * until they return. `candidates`: decide over these keys only (the dispatcher's index).
  */
 export const decideSync = (view: View, now: string, s: SyncSettings, candidates?: Iterable<string>): SyncDispatch[] => {
   const t = Date.parse(now);
@@ -64,29 +90,22 @@ export const decideSync = (view: View, now: string, s: SyncSettings, candidates?
   const entries = candidates === undefined
     ? [...view.pending.values()]
     : [...candidates].flatMap((k) => { const p = view.pending.get(k); return p === undefined ? [] : [p]; });
-  for (const p of entries.sort((a, b) => a.seq - b.seq || (a.regionId < b.regionId ? -1 : 1))) {
-    const region = view.regions.get(p.regionId);
-    if (region === undefined || !region.active || effectiveRegionState(region) === 'offline') continue;
+  for (const p of entries.sort(bySeq)) {
+    const lane = laneOf(view, p, s);
+    if (lane.kind === 'idle' || (lane.kind === 'retry' && lane.dueAt > t)) continue;
     const slot = byRegion.get(p.regionId) ?? { eager: [], demanded: [], lazy: [], retry: [] };
     byRegion.set(p.regionId, slot);
-    // `requested` and `since` are absent from entries stored before sync requests existed.
-    if (p.requested != null) {
-      if (retryDueAt(p, s) <= t) slot.retry.push(item(p, p.requested.attempt + 1));
-      continue;
-    }
-    const strategy = syncStrategyOf(view, p);
-    if (strategy === 'eager') slot.eager.push(item(p, 1));
-    else if (strategy === 'lazy') slot.lazy.push(p);
-    else if (p.demanded === true) slot.demanded.push(item(p, 1));
+    if (lane.kind === 'retry') slot.retry.push(item(p, lane.attempt));
+    else if (lane.kind === 'eager') slot.eager.push(item(p, 1));
+    else if (lane.kind === 'lazy') slot.lazy.push(p);
+    else slot.demanded.push(item(p, 1));
   }
   const out: SyncDispatch[] = [];
   for (const [region, slot] of [...byRegion.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     for (const c of chunks(slot.eager, s.batchSize)) out.push({ region, reason: 'eager', items: c });
     for (const c of chunks(slot.demanded, s.batchSize)) out.push({ region, reason: 'on_demand', items: c });
-    const oldest = Math.min(...slot.lazy.map((p) => Date.parse(p.since ?? now)));
-    if (slot.lazy.length >= s.batchSize || (slot.lazy.length > 0 && oldest + s.flushIntervalMs <= t)) {
-      for (const c of chunks(slot.lazy.map((p) => item(p, 1)), s.batchSize)) out.push({ region, reason: 'lazy', items: c });
-    }
+    const lazy = slot.lazy.slice(0, lazyDue(slot.lazy, t, s)).map((p) => item(p, 1));
+    for (const c of chunks(lazy, s.batchSize)) out.push({ region, reason: 'lazy', items: c });
     for (const c of chunks(slot.retry, s.batchSize)) out.push({ region, reason: 'retry', items: c });
   }
   return out;

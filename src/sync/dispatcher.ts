@@ -1,6 +1,8 @@
 // The leader's sync requests: decide (pure, projections/sync.ts), publish each region's request on
 // jzse.sync.requests.<region> (JZSE_SYNC, with an id derived from its content, so a re-send is
 // stored once), then record it in the log as sync.requested so every instance, and replay, knows.
+// Projection comes first: a tick is bounded in time and in requests, and the dispatcher waits while
+// the requests it appended are not yet projected, so a region that never acks cannot starve it.
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { decideSync, type SyncDispatch, type SyncSettings } from '../../projections/sync.js';
 import type { View } from '../../projections/view.js';
@@ -20,6 +22,11 @@ export type SyncRequestMessage = {
   readonly files: SyncDispatch['items'];
 };
 
+/** Limits per tick: time spent indexing after election, requests in flight, files offered. */
+export type DispatchLimits = { readonly scanSliceMs: number; readonly maxOutstanding: number; readonly batchesPerTick: number };
+
+export const DEFAULT_LIMITS: DispatchLimits = { scanSliceMs: 20, maxOutstanding: 8, batchesPerTick: 4 };
+
 const requestId = (d: SyncDispatch): string => {
   let h = 0x811c9dc5;
   for (const i of d.items) for (const ch of `${i.fileId}/${i.eventId}/${i.attempt};`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
@@ -36,44 +43,44 @@ export const startSyncDispatcher = (o: {
   readonly observer: string;
   readonly log: Logger;
   readonly signal: AbortSignal;
+  readonly limits?: DispatchLimits;
 }): { readonly tick: () => Promise<void>; readonly noteCommitted: (view: View, touched: readonly Touched[]) => void } => {
-  // Sent but not yet folded back as sync.requested: not sent again meanwhile.
-  const inFlight = new Set<string>();
+  const limits = o.limits ?? DEFAULT_LIMITS;
   const candidates = new SyncCandidates(o.settings);
+  const send = async (view: View, d: SyncDispatch): Promise<boolean> => {
+    const id = requestId(d);
+    const message: SyncRequestMessage = { schema: 1, id, region: d.region, reason: d.reason, at: new Date().toISOString(), files: d.items };
+    try {
+      const ack = await o.js.publish(syncRequestsSubject(d.region), new TextEncoder().encode(JSON.stringify(message)), { msgID: id });
+      const appended = await o.appender.append({
+        schema: 1, id: `dispatched:${id}`, type: 'sync.requested', at: message.at, region: d.region, observer: o.observer,
+        files: d.items.map((i) => ({ fileId: i.fileId, eventId: i.eventId, attempt: i.attempt })),
+      });
+      candidates.sent(o.view() ?? view, appended.seq, d.region, d.items);
+      o.log.info({ requestId: id, region: d.region, reason: d.reason, files: d.items.length, outboundSeq: ack.seq }, 'sync request sent');
+      return true;
+    } catch (error) {
+      o.log.warn({ requestId: id, err: error }, 'sync request not sent; will retry');
+      return false;
+    }
+  };
   let running = false;
   const tick = async (): Promise<void> => {
     const view = o.view();
     if (view === undefined || running || o.signal.aborted || !o.ready(view)) return;
     running = true;
     try {
-      const now = new Date();
-      for (const dispatch of decideSync(view, now.toISOString(), o.settings, candidates.current(view, now.getTime()))) {
-        const items = dispatch.items.filter((i) => !inFlight.has(`${dispatch.region}/${i.fileId}/${i.eventId}/${i.attempt}`));
-        if (items.length === 0) continue;
-        const d = { ...dispatch, items };
-        const id = requestId(d);
-        const message: SyncRequestMessage = { schema: 1, id, region: d.region, reason: d.reason, at: new Date().toISOString(), files: items };
-        for (const i of items) inFlight.add(`${d.region}/${i.fileId}/${i.eventId}/${i.attempt}`);
-        try {
-          const ack = await o.js.publish(syncRequestsSubject(d.region), new TextEncoder().encode(JSON.stringify(message)), { msgID: id });
-          await o.appender.append({
-            schema: 1, id: `dispatched:${id}`, type: 'sync.requested', at: message.at, region: d.region, observer: o.observer,
-            files: items.map((i) => ({ fileId: i.fileId, eventId: i.eventId, attempt: i.attempt })),
-          });
-          o.log.info({ requestId: id, region: d.region, reason: d.reason, files: items.length, outboundSeq: ack.seq }, 'sync request sent');
-        } catch (error) {
-          for (const i of items) inFlight.delete(`${d.region}/${i.fileId}/${i.eventId}/${i.attempt}`);
-          o.log.warn({ requestId: id, err: error }, 'sync request not sent; will retry');
-        }
+      candidates.start(view);
+      candidates.scan(view, performance.now() + limits.scanSliceMs);
+      if (candidates.outstanding() >= limits.maxOutstanding) return;
+      const now = Date.now();
+      const taken = new Set(candidates.take(now, limits.batchesPerTick * o.settings.batchSize));
+      if (taken.size === 0) return;
+      for (const d of decideSync(view, new Date(now).toISOString(), o.settings, taken)) {
+        if (o.signal.aborted || !(await send(view, d))) break;
+        for (const i of d.items) taken.delete(`${d.region}/${i.fileId}`);
       }
-      // Forget what the view now shows as requested.
-      const latest = o.view() ?? view;
-      for (const key of inFlight) {
-        const [region, fileId, eventId, attempt] = key.split('/');
-        const p = latest.pending.get(`${region}/${fileId}`);
-        if (p === undefined || p.eventId !== eventId || (p.requested?.attempt ?? 0) >= Number(attempt)) inFlight.delete(key);
-      }
-      candidates.prune(latest);
+      candidates.restore(o.view() ?? view, taken);
     } finally {
       running = false;
     }
