@@ -16,7 +16,6 @@ import { replayInMemory, writeView } from './replay.js';
 import { median } from './stats.js';
 import { row, type Row } from './table.js';
 import { changeGenerator, encodeEvent, handleChangeRequest, regionIds, regionRegistration, type ChangeGenerator, type Encoded } from './workload.js';
-import { waitFor } from '../src/util/waitFor.js';
 
 export type Options = {
   readonly runs: number;
@@ -310,13 +309,14 @@ export const replaySection = async (
         const prefix = `/bench-live-${i}`;
         const watch = await watchCheckpoint(stack.etcdClient, `${prefix}/view`);
         const before = await etcdCounters(stack.etcd.endpoint);
+        // Timed from the process start: a new leader folds its backlog before its first commit.
+        const started = performance.now();
         const child = await spawnCoordinator(stack, `live-${i}`, { JZSE_ETCD_PREFIX: prefix }, nodeArgsFor(o));
         try {
-          const first = await waitFor(() => (watch.seen.length > 1 ? watch.seen[1] : undefined), { timeoutMs: 120_000, intervalMs: 5, what: 'the live projector to commit' });
           const done = await watch.reach(liveEvents, 900_000);
           const after = await etcdCounters(stack.etcd.endpoint);
           const seq = watch.latest();
-          live.push((seq - first.seq) / ((done - first.at) / 1000));
+          live.push(seq / ((done - started) / 1000));
           livePuts.push((after.puts - before.puts) / seq);
           o.log(`live projector run ${i + 1}: ${fmt(live[i] ?? 0)} events/s, ${(livePuts[i] ?? 0).toFixed(2)} puts per event`);
         } finally {
@@ -326,10 +326,10 @@ export const replaySection = async (
         }
       }
       rows.push(
-        row({ section: 'replay', name: `live projector from an empty view (batch ${stack.config.projector.batch_events}), first ${fmt(liveEvents)} events`, unit: 'events/s', runs: live,
+        row({ section: 'replay', name: `a new leader on this stream (empty view): start → first ${fmt(liveEvents)} events committed`, unit: 'events/s', runs: live,
           ...(refs.consume === undefined ? {} : { ref: { name: 'raw consume', value: refs.consume }, ratio: median(live) / refs.consume }) }),
         row({ section: 'replay', name: 'etcd puts per event on that path', unit: 'puts/event', runs: livePuts,
-          note: `vs ${(median(puts) / o.replayEvents).toFixed(3)} when folded first: this path writes per batch, so it grows with events` }),
+          note: `vs ${(median(puts) / o.replayEvents).toFixed(3)} when folded first (catch-up commits per 100k records)` }),
       );
     }
     await compactNow(stack.etcdClient);
