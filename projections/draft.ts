@@ -1,5 +1,6 @@
 // A fold step's working value: the view so far and the keys it touched, which is exactly what the
 // projector has to write to etcd for this event.
+import { isCanonicalInstant } from '../streams/instant.js';
 import type { Collection, RecordOf, RejectedEntry, StoredEvent, View } from './view.js';
 
 export type Touched = { readonly collection: Collection; readonly key: string };
@@ -7,14 +8,28 @@ export type Draft = { readonly view: View; readonly touched: readonly Touched[] 
 
 export const draftOf = (view: View): Draft => ({ view, touched: [] });
 
+// A transient map (inside a batch fold) returns itself from set/delete: the view object is kept.
+const withMap = (v: View, c: Collection, map: View[Collection]): View =>
+  map === v[c]
+    ? v
+    : {
+      seq: v.seq,
+      files: c === 'files' ? (map as View['files']) : v.files,
+      regions: c === 'regions' ? (map as View['regions']) : v.regions,
+      pending: c === 'pending' ? (map as View['pending']) : v.pending,
+      conflicts: c === 'conflicts' ? (map as View['conflicts']) : v.conflicts,
+      rejected: c === 'rejected' ? (map as View['rejected']) : v.rejected,
+      policies: c === 'policies' ? (map as View['policies']) : v.policies,
+    };
+
 export const put = <C extends Collection>(d: Draft, collection: C, key: string, value: RecordOf<C>): Draft => ({
-  view: { ...d.view, [collection]: d.view[collection].set(key, value as never) },
+  view: withMap(d.view, collection, d.view[collection].set(key, value as never)),
   touched: [...d.touched, { collection, key }],
 });
 
 export const remove = (d: Draft, collection: Collection, key: string): Draft =>
   d.view[collection].has(key)
-    ? { view: { ...d.view, [collection]: d.view[collection].delete(key) }, touched: [...d.touched, { collection, key }] }
+    ? { view: withMap(d.view, collection, d.view[collection].delete(key)), touched: [...d.touched, { collection, key }] }
     : d;
 
 export const rejectionKey = (msg: StoredEvent, eventId: string | undefined): string => eventId ?? `seq-${msg.seq}`;
@@ -48,6 +63,8 @@ export const remember = (ids: readonly string[], id: string, limit = 64): readon
 /** The time an event counts as happening: its own timestamp, but never later than JetStream stored it,
  * so a region whose clock runs fast cannot win every last-writer-wins race. */
 export const effectiveAt = (eventAt: string, storedAt: string): string => {
+  // Both already in toISOString's own form (the usual case): the earlier string is the answer.
+  if (isCanonicalInstant(eventAt) && isCanonicalInstant(storedAt)) return eventAt <= storedAt ? eventAt : storedAt;
   const ms = Math.min(Date.parse(eventAt), Date.parse(storedAt));
   return new Date(ms).toISOString();
 };

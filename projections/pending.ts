@@ -9,14 +9,22 @@ type Enqueue = Omit<PendingChange, 'regionId' | 'requested' | 'demanded'> & {
   readonly except: string | null;
 };
 
-const activeRegionIds = (d: Draft): string[] =>
-  [...d.view.regions.values()].filter((r) => r.active).map((r) => r.id).sort();
+const activeRegionIds = (d: Draft): string[] => {
+  const ids: string[] = [];
+  d.view.regions.forEach((r) => {
+    if (r.active) ids.push(r.id);
+  });
+  return ids.sort();
+};
 
 export const enqueueForRegions = (d: Draft, change: Enqueue): Draft => {
-  const { except, ...rest } = change;
-  let next = except === null ? d : remove(d, 'pending', pendingKey(except, change.fileId));
+  const { except, fileId } = change;
+  let next = except === null ? d : remove(d, 'pending', pendingKey(except, fileId));
   for (const regionId of activeRegionIds(d)) {
-    if (regionId !== except) next = put(next, 'pending', pendingKey(regionId, change.fileId), { regionId, ...rest, requested: null });
+    if (regionId === except) continue;
+    next = put(next, 'pending', pendingKey(regionId, fileId), {
+      regionId, fileId, eventId: change.eventId, seq: change.seq, clock: change.clock, deleted: change.deleted, since: change.since, requested: null,
+    });
   }
   return next;
 };

@@ -3,12 +3,43 @@
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { StoredEvent } from '../../projections/view.js';
 
-export const storedEventOf = (m: JsMsg): StoredEvent => ({
-  seq: m.info.streamSequence,
-  subject: m.subject,
-  storedAt: new Date(Number(m.timestampNanos / 1_000_000n)).toISOString(),
-  data: m.data,
-});
+const NS_PER_MS = 1e6;
+// Far enough from a millisecond boundary that the parsed double's error cannot cross it (below 2^63 ns,
+// i.e. any int64 store time, a double is off by at most 1,024 ns; today by at most 128).
+const MARGIN_NS = 4096;
+
+/**
+ * Store time in whole milliseconds. nats.js's `info.timestampNanos` is already parsed, but as a
+ * double it is off by a few hundred ns; when that could change the millisecond, the exact BigInt
+ * (a second parse of the reply subject) decides. Same value as `m.timestampNanos / 1_000_000n`.
+ */
+export const storedMillis = (approxNanos: number, exactNanos: () => bigint): number => {
+  const within = approxNanos % NS_PER_MS;
+  return within > MARGIN_NS && within < NS_PER_MS - MARGIN_NS
+    ? Math.floor(approxNanos / NS_PER_MS)
+    : Number(exactNanos() / 1_000_000n);
+};
+
+// Messages stored in the same millisecond (dozens, at full publish rate) share one string.
+let lastMs = Number.NaN;
+let lastIso = '';
+const isoOf = (ms: number): string => {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+};
+
+export const storedEventOf = (m: JsMsg): StoredEvent => {
+  const info = m.info;
+  return {
+    seq: info.streamSequence,
+    subject: m.subject,
+    storedAt: isoOf(storedMillis(info.timestampNanos, () => m.timestampNanos)),
+    data: m.data,
+  };
+};
 
 export const lastSequence = async (jsm: JetStreamManager, stream: string): Promise<number> =>
   (await jsm.streams.info(stream)).state.last_seq;

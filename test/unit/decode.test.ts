@@ -173,6 +173,12 @@ describe('decode: envelope and bytes', () => {
     assert.equal(bytesErrorOf('jzse.changes.r1', new Uint8Array([0xff])), 'event is not valid UTF-8');
   });
 
+  test('the decoder is shared: a truncated character does not leak into the next event', () => {
+    assert.equal(bytesErrorOf('jzse.changes.r1', new Uint8Array([0x7b, 0xe2, 0x82])), 'event is not valid UTF-8');
+    const event = fileUpdated({ file: { path: '/données/é' } });
+    assert.deepStrictEqual(decodeEvent('jzse.changes.r1', encode(event)), E.right(event));
+  });
+
   test('oversized events, checked before anything else', () => {
     const bytes = new Uint8Array(MAX_EVENT_BYTES + 1).fill(0xff);
     assert.equal(bytesErrorOf('jzse.changes.r1', bytes), `event is ${MAX_EVENT_BYTES + 1} bytes, more than ${MAX_EVENT_BYTES}`);
