@@ -132,7 +132,7 @@ export const waitServing = async (child: Child, timeoutMs = 60_000): Promise<voi
 };
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux); undefined elsewhere. */
-const cpuSeconds = (pid: number): number | undefined => {
+export const cpuSeconds = (pid: number): number | undefined => {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 Hz)

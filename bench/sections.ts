@@ -4,7 +4,7 @@ import { fold } from '../projections/evolve.js';
 import { viewEntries } from '../projections/layout.js';
 import { emptyView } from '../projections/view.js';
 import {
-  clientOf, compactNow, dropPrefix, etcdCounters, healthClientOf, spawnCoordinator, startStack, waitIdle, waitServing, watchCheckpoint,
+  clientOf, compactNow, cpuSeconds, dropPrefix, etcdCounters, healthClientOf, spawnCoordinator, startStack, waitIdle, waitServing, watchCheckpoint,
   type Child, type Stack,
 } from './env.js';
 import { measureFailover } from './failover.js';
@@ -161,10 +161,15 @@ export const ingestSection = async (o: Options, refs: Refs, out: Row[]): Promise
       await maxRate(encodeMany(gen, o.ingestFiles), o.window, send, watch, timeout);
       await maxRate(requests(500), o.grpcConcurrency, viaGrpc, watch, timeout);
       const nats: number[] = [];
+      const leaderCpu: number[] = [];
+      const leaderCpuSeconds = () => (leader.proc.pid === undefined ? undefined : cpuSeconds(leader.proc.pid));
       for (let i = 0; i < o.runs; i++) {
+        const cpuBefore = leaderCpuSeconds();
         const r = await maxRate(encodeMany(gen, o.ingestEvents), o.window, send, watch, timeout);
+        const cpuAfter = leaderCpuSeconds();
         nats.push(r.rate);
-        o.log(`ingest via NATS run ${i + 1}: ${fmt(r.rate)} changes/s into the view (published at ${fmt(r.sendRate)}/s)`);
+        if (cpuBefore !== undefined && cpuAfter !== undefined) leaderCpu.push(((cpuAfter - cpuBefore) / o.ingestEvents) * 1e6);
+        o.log(`ingest via NATS run ${i + 1}: ${fmt(r.rate)} changes/s into the view (published at ${fmt(r.sendRate)}/s), leader CPU ${(leaderCpu[i] ?? Number.NaN).toFixed(0)} µs/change`);
       }
       const grpcRates: number[] = [];
       for (let i = 0; i < o.runs; i++) {
@@ -203,6 +208,12 @@ export const ingestSection = async (o: Options, refs: Refs, out: Row[]): Promise
         rows.push(row({
           section: 'ingest', name: 'same, against the naive one-txn-per-change path', unit: 'changes/s', runs: nats,
           ref: { name: 'naive', value: refs.naive }, ratio: natsMedian / refs.naive, target: '≥ 10×', met: natsMedian / refs.naive >= 10,
+        }));
+      }
+      if (leaderCpu.length > 0) {
+        rows.push(row({
+          section: 'ingest', name: 'leader CPU per change on that path (fold, serialize, etcd and NATS clients, GC)', unit: 'µs', runs: leaderCpu,
+          note: 'from /proc: user + system time of the leader process over the run, per change',
         }));
       }
       rows.push(
