@@ -40,17 +40,35 @@ export const patternMatches = (pattern: string, path: string): boolean => {
 /** More literal characters = more specific; ties go to the later policy. */
 const specificity = (p: PolicyRecord): number => p.pattern.replace(/[*?]/g, '').length;
 
-const mostSpecific = (policies: readonly PolicyRecord[], field: 'sync' | 'conflict'): string | undefined =>
+/** Per field, the policies that set it, most specific first: the first one matching a path wins. */
+type Ranked = { readonly sync: readonly PolicyRecord[]; readonly conflict: readonly PolicyRecord[] };
+
+const rankFor = (policies: readonly PolicyRecord[], field: 'sync' | 'conflict'): PolicyRecord[] =>
   policies
     .filter((p) => p[field] !== null)
-    .sort((a, b) => specificity(b) - specificity(a) || (a.at < b.at ? 1 : a.at > b.at ? -1 : 0))[0]?.[field] ?? undefined;
+    .sort((a, b) => specificity(b) - specificity(a) || (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
 
-export const policyFor = (view: View, path: string): Policy => policyAmong(view.policies.values(), path);
-
-export const policyAmong = (policies: Iterable<PolicyRecord>, path: string): Policy => {
-  const matching = [...policies].filter((p) => patternMatches(p.pattern, path));
-  return {
-    sync: (mostSpecific(matching, 'sync') as SyncStrategy | undefined) ?? BUILT_IN_POLICY.sync,
-    conflict: (mostSpecific(matching, 'conflict') as ConflictStrategy | undefined) ?? BUILT_IN_POLICY.conflict,
-  };
+const rank = (policies: Iterable<PolicyRecord>): Ranked => {
+  const all = [...policies];
+  return { sync: rankFor(all, 'sync'), conflict: rankFor(all, 'conflict') };
 };
+
+const pick = (ranked: Ranked, path: string): Policy => ({
+  sync: (ranked.sync.find((p) => patternMatches(p.pattern, path))?.sync as SyncStrategy | undefined) ?? BUILT_IN_POLICY.sync,
+  conflict: (ranked.conflict.find((p) => patternMatches(p.pattern, path))?.conflict as ConflictStrategy | undefined) ?? BUILT_IN_POLICY.conflict,
+});
+
+// The policies map is persistent, so its ranking can be kept with it: the sync dispatcher and the
+// conflict reducer ask for every file, and policies change rarely.
+const rankedMaps = new WeakMap<View['policies'], Ranked>();
+
+export const policyFor = (view: View, path: string): Policy => {
+  let ranked = rankedMaps.get(view.policies);
+  if (ranked === undefined) {
+    ranked = rank(view.policies.values());
+    rankedMaps.set(view.policies, ranked);
+  }
+  return pick(ranked, path);
+};
+
+export const policyAmong = (policies: Iterable<PolicyRecord>, path: string): Policy => pick(rank(policies), path);
