@@ -1,4 +1,5 @@
-// View records → API messages (the shapes @grpc/proto-loader serializes).
+// View records → API messages (the shapes @grpc/proto-loader serializes). The point reads encode
+// files and locations without them (wire.ts); test/unit/wire.test.ts holds the two to the same bytes.
 import type { VectorClock } from '../../streams/events.js';
 import { effectiveRegionState } from '../../projections/health.js';
 import type { ConflictRecord, FileRecord, PendingChange, RegionLocation, RegionRecord, VersionSnapshot } from '../../projections/view.js';

@@ -8,6 +8,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/log.js';
 import { UnparsableRequest, type ApiDeps } from './context.js';
+import { Encoded } from './wire.js';
 import { PACKAGE, SERVICES, packageDefinition, serviceDefinition } from './proto.js';
 import { conflictService } from './services/conflicts.js';
 import { metadataService } from './services/metadata.js';
@@ -21,7 +22,7 @@ const HEALTH_INTERVAL_MS = 2000;
 /**
  * grpc-js answers bytes its deserializer refuses with INTERNAL "Error deserializing request"; a
  * client's garbage is not our internal error, so the handler gets a marker and answers
- * INVALID_ARGUMENT saying what was wrong.
+ * INVALID_ARGUMENT saying what was wrong. Replies a handler encoded itself (wire.ts) go out as they are.
  */
 const tolerant = (definition: grpc.ServiceDefinition): grpc.ServiceDefinition =>
   Object.fromEntries(Object.entries(definition).map(([name, method]) => {
@@ -36,6 +37,7 @@ const tolerant = (definition: grpc.ServiceDefinition): grpc.ServiceDefinition =>
           return new UnparsableRequest(type, error instanceof Error ? error.message : String(error));
         }
       },
+      responseSerialize: (value: unknown): Buffer => (value instanceof Encoded ? value.bytes : method.responseSerialize(value)),
     }];
   }));
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { canonicalJson, recordKey } from '../../projections/layout.js';
 import type { FileRecord } from '../../projections/view.js';
-import { globalFile } from '../../src/api/present.js';
+import { globalFile, location } from '../../src/api/present.js';
 import { viewPrefix, type Coordinator } from '../../src/coordinator.js';
 import { waitFor } from '../../src/util/waitFor.js';
 import { call, connectClients, type Clients, type Reply } from '../support/grpcClient.js';
@@ -59,7 +59,7 @@ describe('point reads from memory and from etcd', () => {
     await stack.stop();
   });
 
-  test('a follower serves Get and BatchGet from its warm view, equal to the records in etcd, without reading etcd', async () => {
+  test('a follower serves Get, GetLocations and BatchGet from its warm view, equal to the records in etcd, without reading etcd', async () => {
     const seq = await waitForCaughtUp(stack);
     const warm = await waitFor(() => { const v = b.committedView(); return v !== undefined && v.seq >= seq && b.reader.latest >= seq ? v : undefined; }, { what: "b's warm view at the checkpoint" });
     assert.equal(b.isLeader(), false);
@@ -71,10 +71,12 @@ describe('point reads from memory and from etcd', () => {
     for (const id of ids) {
       const got = ok(await call<GetReply>(B.MetadataService, 'Get', { file_id: id }));
       assert.deepEqual(got, { file: globalFile(fromEtcd(id)), view_sequence: String(warm.seq) });
+      const locations = ok(await call(B.MetadataService, 'GetLocations', { file_id: id }));
+      assert.deepEqual(locations, { locations: fromEtcd(id).locations.map(location), view_sequence: String(warm.seq) });
     }
     const batch = ok(await call<{ files: unknown[]; missing: string[]; view_sequence: string }>(B.MetadataService, 'BatchGet', { file_ids: [...ids, 'nope'] }));
     assert.deepEqual(batch, { files: ids.map((id) => globalFile(fromEtcd(id))), missing: ['nope'], view_sequence: String(warm.seq) });
-    // 41 reads from etcd would be 41 or more ranges; the instances' health probes make a handful.
+    // 81 reads from etcd would be 81 or more ranges; the instances' health probes make a handful.
     assert.ok((await etcdRanges(stack)) - rangesBefore < ids.length / 2, 'served from memory');
   });
 

@@ -6,7 +6,8 @@ import { policyAmong } from '../../../projections/policies.js';
 import type { FileRecord } from '../../../projections/view.js';
 import { append, decodeRequest, envelope, readPoint, unary, type ApiDeps, type Call, type Result } from '../context.js';
 import { MAX_DETAIL_BYTES, apiError } from '../errors.js';
-import { globalFile, location } from '../present.js';
+import { globalFile } from '../present.js';
+import { batchGetResponse, getResponse, locationsResponse } from '../wire.js';
 import { BatchGetRequest, GetRequest, RegisterRequest, UpdateRequest, type ProtoFileMetadata } from '../requests.js';
 
 export const fileOf = (m: ProtoFileMetadata) => ({
@@ -59,7 +60,7 @@ export const metadataService = (deps: ApiDeps): grpc.UntypedServiceImplementatio
     const file = await view.right.get('files', req.right.file_id);
     if (file === undefined) return E.left(notFound(req.right.file_id));
     if (req.right.requesting_region) await demandIfOnDemand(deps, call, req.right.requesting_region, file);
-    return E.right({ file: globalFile(file), view_sequence: String(view.right.seq) });
+    return E.right(getResponse(file, view.right.seq));
   }),
 
   Register: unary(deps, 'Register', async (request: unknown, call: Call): Result<unknown> => {
@@ -106,7 +107,7 @@ export const metadataService = (deps: ApiDeps): grpc.UntypedServiceImplementatio
     const view = await readPoint(deps, call, req.right.read);
     if (E.isLeft(view)) return view;
     const file = await view.right.get('files', req.right.file_id);
-    return file === undefined ? E.left(notFound(req.right.file_id)) : E.right({ locations: file.locations.map(location), view_sequence: String(view.right.seq) });
+    return file === undefined ? E.left(notFound(req.right.file_id)) : E.right(locationsResponse(file, view.right.seq));
   }),
 
   BatchGet: unary(deps, 'BatchGet', async (request: unknown, call: Call): Result<unknown> => {
@@ -116,10 +117,10 @@ export const metadataService = (deps: ApiDeps): grpc.UntypedServiceImplementatio
     if (E.isLeft(view)) return view;
     const ids = [...new Set(req.right.file_ids)];
     const found = await view.right.getMany('files', ids);
-    return E.right({
-      files: ids.flatMap((id) => { const f = found.get(id); return f ? [globalFile(f)] : []; }),
-      missing: ids.filter((id) => !found.has(id)),
-      view_sequence: String(view.right.seq),
-    });
+    return E.right(await batchGetResponse(
+      ids.flatMap((id) => { const f = found.get(id); return f ? [f] : []; }),
+      ids.filter((id) => !found.has(id)),
+      view.right.seq,
+    ));
   }),
 });
