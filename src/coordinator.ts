@@ -120,7 +120,7 @@ export const startCoordinator = async (
   // point reads are served from it, and it outlives a term so a lost campaign reloads nothing.
   let committed: View | undefined;
   const api = await startApiServer(config.grpc, {
-    appender, reader, log, waitTimeoutMs: config.grpc.wait_timeout, natsConnected: nats.connected, committed: () => committed,
+    appender, reader, log, metrics, waitTimeoutMs: config.grpc.wait_timeout, natsConnected: nats.connected, committed: () => committed,
   }, { nc: nats.nc, etcd }, log);
 
   const stopping = new AbortController();

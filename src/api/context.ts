@@ -8,6 +8,7 @@ import { MAX_EVENT_BYTES, decodeValue, describeErrors } from '../../streams/deco
 import type { CoordinatorEvent } from '../../streams/events.js';
 import type { Appender } from '../nats/appender.js';
 import type { Logger } from '../observability/log.js';
+import type { Metrics } from '../observability/metrics.js';
 import { apiError, fromRejection, invalid, toServiceError, type ApiError } from './errors.js';
 import type { ReadOptions, WriteOptions } from './requests.js';
 import { memorySnapshot, type Snapshot } from './snapshot.js';
@@ -22,6 +23,7 @@ export type ApiDeps = {
   readonly waitTimeoutMs: number;
   /** A view this process knows to be committed in etcd (a leader's last batch, a follower's warm view). */
   readonly committed?: () => View | undefined;
+  readonly metrics?: Metrics;
 };
 
 export type Result<A> = Promise<E.Either<ApiError, A>>;

@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/log.js';
 import { UnparsableRequest, type ApiDeps } from './context.js';
 import { Encoded } from './wire.js';
+import { instrumented } from './instrument.js';
 import { PACKAGE, SERVICES, packageDefinition, serviceDefinition } from './proto.js';
 import { conflictService } from './services/conflicts.js';
 import { metadataService } from './services/metadata.js';
@@ -51,10 +52,10 @@ export const startApiServer = async (
     'grpc.max_receive_message_length': config.max_message_bytes,
     'grpc.max_send_message_length': 16 * 1024 * 1024,
   });
-  server.addService(tolerant(serviceDefinition('MetadataService')), metadataService(deps));
-  server.addService(tolerant(serviceDefinition('SyncService')), syncService(deps));
-  server.addService(tolerant(serviceDefinition('ConflictService')), conflictService(deps));
-  server.addService(tolerant(serviceDefinition('RegionService')), regionService(deps));
+  server.addService(tolerant(serviceDefinition('MetadataService')), instrumented('MetadataService', metadataService(deps), deps.metrics));
+  server.addService(tolerant(serviceDefinition('SyncService')), instrumented('SyncService', syncService(deps), deps.metrics));
+  server.addService(tolerant(serviceDefinition('ConflictService')), instrumented('ConflictService', conflictService(deps), deps.metrics));
+  server.addService(tolerant(serviceDefinition('RegionService')), instrumented('RegionService', regionService(deps), deps.metrics));
 
   const names = ['', ...SERVICES.map((s) => `${PACKAGE}.${s}`)];
   const health = new HealthImplementation(Object.fromEntries(names.map((n) => [n, 'NOT_SERVING'])));

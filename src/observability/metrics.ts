@@ -17,6 +17,13 @@ export const createMetrics = (defaults = false) => {
     txnFailures: new Counter({ name: 'jzse_projector_txn_failures_total', help: 'etcd view transactions refused', labelNames: ['reason'], registers }),
     isLeader: new Gauge({ name: 'jzse_leader', help: '1 while this instance is the projecting leader', registers }),
     rebuilds: new Counter({ name: 'jzse_view_rebuilds_total', help: 'Views rebuilt from the stream', labelNames: ['reason'], registers }),
+    grpcSeconds: new Histogram({
+      name: 'jzse_grpc_server_handling_seconds',
+      help: 'gRPC calls served by this instance: from the handler receiving the request to its reply, by method and status code',
+      labelNames: ['method', 'code'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 15],
+      registers,
+    }),
   };
 };
 

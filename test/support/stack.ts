@@ -39,12 +39,12 @@ export const startStack = (overrides: Record<string, string> = {}): Promise<Stac
     ...overrides,
   }, quietLog);
 
-export const startInProcess = (stack: Stack, id: string, config: Partial<Config['projector']> = {}): Promise<Coordinator> =>
+export const startInProcess = (stack: Stack, id: string, config: Partial<Config['projector']> = {}, metrics = createMetrics()): Promise<Coordinator> =>
   startCoordinator(
     { ...stack.config, coordinator: { ...stack.config.coordinator, id }, projector: { ...stack.config.projector, ...config } },
     { natsUrl: stack.nats.url, etcd: [stack.etcd.endpoint] },
     quietLog,
-    createMetrics(),
+    metrics,
   );
 
 /** A coordinator as its own OS process (src/main.ts), so a test can SIGKILL it. */
