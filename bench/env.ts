@@ -279,3 +279,28 @@ export const leaderId = async (etcd: Etcd3, electionPrefix: string): Promise<str
   });
   return res.kvs[0]?.value.toString();
 };
+
+// ---- a coordinator's own metrics ----------------------------------------------------------------
+
+/** Cumulative bucket counts of jzse_grpc_server_handling_seconds for one method (status OK), by upper bound in seconds. */
+export type Buckets = Map<number, number>;
+
+export const handlingBuckets = async (metricsPort: number, method: string): Promise<Buckets> => {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  const out: Buckets = new Map();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('jzse_grpc_server_handling_seconds_bucket{') || !line.includes(`method="${method}"`) || !line.includes('code="OK"')) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    if (le !== undefined) out.set(le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), Number(line.split(' ').pop()));
+  }
+  return out;
+};
+
+/** The bucket bound (ms) under which `q` of the calls between two scrapes fell: the server-side quantile, to bucket precision. */
+export const quantileBetween = (before: Buckets, after: Buckets, q: number): number => {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const delta = (b: number) => (after.get(b) ?? 0) - (before.get(b) ?? 0);
+  const total = delta(Number.POSITIVE_INFINITY);
+  const bound = bounds.find((b) => delta(b) >= q * total) ?? Number.POSITIVE_INFINITY;
+  return bound * 1000;
+};

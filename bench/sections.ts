@@ -4,10 +4,11 @@ import { fold } from '../projections/evolve.js';
 import { viewEntries } from '../projections/layout.js';
 import { emptyView } from '../projections/view.js';
 import {
-  clientOf, compactNow, cpuSeconds, dropPrefix, etcdCounters, healthClientOf, spawnCoordinator, startStack, waitIdle, waitServing, watchCheckpoint,
+  clientOf, compactNow, cpuSeconds, dropPrefix, etcdCounters, handlingBuckets, healthClientOf, quantileBetween, spawnCoordinator, startStack, waitIdle, waitServing, watchCheckpoint,
   type Child, type Stack,
 } from './env.js';
 import { measureFailover } from './failover.js';
+import { freePort } from '../src/stack/processes.js';
 import { grpcSender, lagAtRate, maxRate, natsSender } from './ingest.js';
 import { measureMemory } from './memory.js';
 import { consumeRate, etcdBatchedRate, naiveRate, publishRate, windowed } from './raw.js';
@@ -347,7 +348,8 @@ export const replaySection = async (
 
     // Reads: a coordinator that does not lead (the bench holds the lead on this prefix) serves the view.
     const ttl = o.leaseTtls[0] ?? '2s';
-    const reader = await spawnCoordinator(stack, 'reader', { JZSE_ETCD_PREFIX: readPrefix, JZSE_ETCD_LEASE_TTL: ttl }, nodeArgsFor(o));
+    const readerMetrics = await freePort();
+    const reader = await spawnCoordinator(stack, 'reader', { JZSE_ETCD_PREFIX: readPrefix, JZSE_ETCD_LEASE_TTL: ttl, JZSE_COORDINATOR_METRICS_PORT: String(readerMetrics) }, nodeArgsFor(o));
     await waitServing(reader, 120_000);
     if (!(await waitIdle([reader]))) o.log('reads: the reader is still busy after 60 s (loading its warm view?); measuring anyway');
     if (parts.reads) {
@@ -357,14 +359,16 @@ export const replaySection = async (
         await readLoad(client, { method: 'Get', files: viewFiles, batch: 1, concurrency: o.readConcurrency, seconds: 1, seed: 99 }); // warm-up
         const health = healthClientOf(reader.grpcPort);
         const load = { files: viewFiles, batch: 1, concurrency: o.readConcurrency };
-        const get = { p50: [] as number[], p99: [] as number[], rate: [] as number[], pacedP50: [] as number[], pacedP99: [] as number[] };
+        const get = { p50: [] as number[], p99: [] as number[], rate: [] as number[], pacedP50: [] as number[], pacedP99: [] as number[], serverP99: [] as number[] };
         const floor = { p50: [] as number[], p99: [] as number[] };
         const batch = { p50: [] as number[], p99: [] as number[], rate: [] as number[] };
         for (let i = 0; i < o.runs; i++) {
           // Closed loop finds the maximum; latency is then measured paced at half of it, as for lag.
           const g = await readLoad(client, { ...load, method: 'Get', seconds: o.readSeconds, seed: i + 1 });
           const rate = g.perSecond / 2;
+          const serverBefore = await handlingBuckets(readerMetrics, 'MetadataService/Get');
           const paced = await readLoad(client, { ...load, method: 'Get', seconds: o.readSeconds, seed: 50 + i, rate });
+          get.serverP99.push(quantileBetween(serverBefore, await handlingBuckets(readerMetrics, 'MetadataService/Get'), 0.99));
           const h = await readLoad(health, { ...load, method: 'Check', seconds: o.readSeconds, seed: 0, rate });
           const b = await readLoad(client, { method: 'BatchGet', files: viewFiles, batch: 1000, concurrency: o.batchConcurrency, seconds: o.readSeconds, seed: 100 + i });
           get.p50.push(g.p50);
@@ -390,6 +394,8 @@ export const replaySection = async (
           row({ section: 'reads', name: `Get p50 at 50 % of the maximum (${fmt(half)}/s), ${callers}`, unit: 'ms', runs: get.pacedP50 }),
           row({ section: 'reads', name: `Get p99 at 50 % of the maximum (${fmt(half)}/s), ${callers}`, unit: 'ms', runs: get.pacedP99, target: '< 2 ms', met: pacedP99 < 2,
             note: 'paced: a call that waited for a free caller is timed from when it was due' }),
+          row({ section: 'reads', name: 'Get p99 inside the server at that rate (handler in → reply out, ≤ bucket bound)', unit: 'ms', runs: get.serverP99,
+            note: 'from the follower\'s jzse_grpc_server_handling_seconds histogram: the rest of the p99 above is the machine, the network stack and the client' }),
           row({ section: 'reads', name: 'gRPC floor: Health/Check p99 at the same rate (no storage)', unit: 'ms', runs: floor.p99,
             note: `p50 ${median(floor.p50).toFixed(2)} ms: what any call costs on this machine at that load` }),
           row({ section: 'reads', name: `BatchGet of 1,000 ids p50, ${o.batchConcurrency} concurrent callers`, unit: 'ms', runs: batch.p50 }),
