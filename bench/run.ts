@@ -40,7 +40,7 @@ const PRESETS = {
   },
   full: {
     runs: 3, rawMessages: 50_000, etcdKeys: 50_000, naiveChanges: 2_000, ingestFiles: 20_000, ingestEvents: 30_000, grpcEvents: 5_000,
-    lagSeconds: 5, replayEvents: 1_000_000, replayFiles: 100_000, replayRuns: 3, liveEvents: 200_000, readSeconds: 5,
+    lagSeconds: 5, replayEvents: 1_000_000, replayFiles: 100_000, replayRuns: 3, liveEvents: 200_000, readSeconds: 3,
     memFiles: [100_000, 1_000_000], memRuns: 3, leaseTtls: ['5s'], failoverRuns: 3,
   },
 };

@@ -35,7 +35,10 @@ export type ProjectorOptions = {
   readonly catchUpKeys?: number;
 };
 
-export const CATCH_UP_KEYS = 100_000;
+// Large enough that a backlog over a few hundred thousand records is written once per record (a
+// replay's puts follow the files, not the events); small enough that one commit's serialized
+// writes (~0.5 KB each) stay a few hundred MB.
+export const CATCH_UP_KEYS = 500_000;
 
 export type ProjectorExit = 'deposed' | 'stopped';
 
