@@ -35,10 +35,10 @@ export type ProjectorOptions = {
   readonly catchUpKeys?: number;
 };
 
-// Large enough that a backlog over a few hundred thousand records is written once per record (a
-// replay's puts follow the files, not the events); small enough that one commit's serialized
-// writes (~0.5 KB each) stay a few hundred MB.
-export const CATCH_UP_KEYS = 500_000;
+// Bounded so that cutting and serializing one catch-up batch stays far below the lease: at 500k
+// records (one commit for a 1M-event backlog) the leader blocked past a 5 s lease, was fenced at its
+// first commit and, having committed nothing, started over from zero, again and again.
+export const CATCH_UP_KEYS = 100_000;
 
 export type ProjectorExit = 'deposed' | 'stopped';
 
