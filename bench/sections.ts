@@ -341,7 +341,7 @@ export const replaySection = async (
         row({ section: 'replay', name: `a new leader on this stream (empty view): start → first ${fmt(liveEvents)} events committed`, unit: 'events/s', runs: live,
           ...(refs.consume === undefined ? {} : { ref: { name: 'raw consume', value: refs.consume }, ratio: median(live) / refs.consume }) }),
         row({ section: 'replay', name: 'etcd puts per event on that path', unit: 'puts/event', runs: livePuts,
-          note: `vs ${(median(puts) / o.replayEvents).toFixed(3)} when folded first (catch-up commits per 100k records)` }),
+          note: `vs ${(median(puts) / o.replayEvents).toFixed(3)} when folded first (catch-up commits per 500k records)` }),
       );
     }
     await compactNow(stack.etcdClient);

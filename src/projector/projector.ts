@@ -35,10 +35,12 @@ export type ProjectorOptions = {
   readonly catchUpKeys?: number;
 };
 
-// Bounded so that cutting and serializing one catch-up batch stays far below the lease: at 500k
-// records (one commit for a 1M-event backlog) the leader blocked past a 5 s lease, was fenced at its
-// first commit and, having committed nothing, started over from zero, again and again.
-export const CATCH_UP_KEYS = 100_000;
+// Large enough that a backlog over a few hundred thousand records is written once per record (a
+// replay's puts follow the records, not the events); bounded because one batch's serialized writes
+// (~0.5 KB each) are held at once. Serializing yields between slices (commits.ts): done in one
+// piece, a 300k-record batch blocked the leader past a 5 s lease, and having committed nothing it
+// started over from zero, forever.
+export const CATCH_UP_KEYS = 500_000;
 
 export type ProjectorExit = 'deposed' | 'stopped';
 
