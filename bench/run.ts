@@ -35,12 +35,12 @@ const sectionList = (value: string): Section[] => {
 const PRESETS = {
   quick: {
     runs: 3, rawMessages: 20_000, etcdKeys: 20_000, naiveChanges: 1_000, ingestFiles: 5_000, ingestEvents: 5_000, grpcEvents: 1_500,
-    lagSeconds: 2, replayEvents: 30_000, replayFiles: 10_000, replayRuns: 3, liveEvents: 30_000, readSeconds: 1,
+    lagSeconds: 2, replayEvents: 30_000, replayFiles: 10_000, replayRuns: 3, liveRuns: 3, liveEvents: 30_000, readSeconds: 1,
     memFiles: [20_000, 50_000], memRuns: 3, leaseTtls: ['2s'], failoverRuns: 3,
   },
   full: {
     runs: 3, rawMessages: 50_000, etcdKeys: 50_000, naiveChanges: 2_000, ingestFiles: 20_000, ingestEvents: 30_000, grpcEvents: 5_000,
-    lagSeconds: 5, replayEvents: 1_000_000, replayFiles: 100_000, replayRuns: 3, liveEvents: 200_000, readSeconds: 3,
+    lagSeconds: 5, replayEvents: 1_000_000, replayFiles: 100_000, replayRuns: 3, liveRuns: 2, liveEvents: 200_000, readSeconds: 3,
     memFiles: [100_000, 1_000_000], memRuns: 3, leaseTtls: ['5s'], failoverRuns: 3,
   },
 };
@@ -64,6 +64,7 @@ const program = new Command()
   .option('--replay-events <n>', 'events in the replayed stream', int('replay-events'))
   .option('--replay-files <n>', 'distinct files in the replayed stream', int('replay-files'))
   .option('--replay-runs <n>', 'runs of each replay figure', int('replay-runs'))
+  .option('--live-runs <n>', 'runs of the new-leader figure (each folds the whole replay stream)', int('live-runs'))
   .option('--live-events <n>', 'events the live projector is timed over', int('live-events'))
   .option('--read-seconds <n>', 'seconds per read run', int('read-seconds'))
   .option('--read-concurrency <n>', 'concurrent Get callers', int('read-concurrency'), 8)

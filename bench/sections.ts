@@ -33,6 +33,7 @@ export type Options = {
   readonly replayEvents: number;
   readonly replayFiles: number;
   readonly replayRuns: number;
+  readonly liveRuns: number;
   readonly liveEvents: number;
   readonly readSeconds: number;
   readonly readConcurrency: number;
@@ -317,7 +318,7 @@ export const replaySection = async (
       const live: number[] = [];
       const livePuts: number[] = [];
       const liveEvents = Math.min(o.liveEvents, events);
-      for (let i = 0; i < o.replayRuns; i++) {
+      for (let i = 0; i < o.liveRuns; i++) {
         const prefix = `/bench-live-${i}`;
         const watch = await watchCheckpoint(stack.etcdClient, `${prefix}/view`);
         const before = await etcdCounters(stack.etcd.endpoint);
