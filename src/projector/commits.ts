@@ -48,7 +48,7 @@ const SLICE = 5_000;
 
 /**
  * writesFor, a slice of records at a time with the event loop served in between: a catch-up batch
- * of 100k records takes ≈ 0.7 s to serialize, and lease keep-alives must not wait for it.
+ * of 500k records takes seconds to serialize, and lease keep-alives must not wait for it.
  */
 export const writesInSlices = async (prefix: string, view: View, touched: readonly Touched[]): Promise<KeyWrite[]> => {
   if (touched.length <= SLICE) return writesFor(prefix, view, touched);
