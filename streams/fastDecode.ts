@@ -3,23 +3,22 @@
 // source of truth: this accepts only inputs io-ts accepts, returns exactly io-ts's value (same keys,
 // same order), and answers `undefined` for anything else, which then goes to io-ts and gets its
 // error messages. test/unit/fastDecode.test.ts checks the two against each other.
-import { Count, Id, PositiveCount, RegionId } from './codecs.js';
-import { FileMetadata, type CoordinatorEvent, type EventType, type SyncAcked, type VectorClock } from './events.js';
+import type { CoordinatorEvent, EventType, FileMetadata, SyncAcked, VectorClock } from './events.js';
 import { isSimpleInstant as isInstant } from './instant.js';
 
 type Obj = Record<string, unknown>;
+
+const ID = /^[A-Za-z0-9._:-]+$/;
+const REGION_ID = /^[a-z0-9_-]+$/;
 
 // Plain objects only: anything unusual (class instances, a "__proto__" key) is io-ts's to judge.
 const isPlain = (u: unknown): u is Obj =>
   typeof u === 'object' && u !== null && Object.getPrototypeOf(u) === Object.prototype;
 
-// The codecs' own guards for scalar fields (`is` checks without building errors), so limits and
-// patterns live in one place.
-const isId = Id.is;
-const isRegionId = RegionId.is;
-const isCount = Count.is;
+const isId = (u: unknown): u is string => typeof u === 'string' && u.length >= 1 && u.length <= 128 && ID.test(u);
+const isRegionId = (u: unknown): u is string => typeof u === 'string' && u.length >= 1 && u.length <= 64 && REGION_ID.test(u);
 const isText = (u: unknown, min: number, max: number): u is string => typeof u === 'string' && u.length >= min && u.length <= max;
-const FILE = FileMetadata.types[0].type.props;
+const isCount = (u: unknown): u is number => typeof u === 'number' && Number.isSafeInteger(u) && u >= 0;
 
 /** io-ts's checkedRecord builds a fresh object in the input's key order. */
 const stringMap = <V>(u: unknown, maxKeys: number, key: (k: string) => boolean, value: (v: unknown) => v is V): Record<string, V> | undefined => {
@@ -45,7 +44,7 @@ const FILE_FIELDS = new Set(['fileId', 'path', 'size', 'checksum', 'modifiedAt',
 const fileOf = (u: unknown): FileMetadata | undefined => {
   if (!isPlain(u)) return undefined;
   const { fileId, path, size, checksum, modifiedAt } = u;
-  if (!FILE.fileId.is(fileId) || !FILE.path.is(path) || !FILE.size.is(size) || !FILE.checksum.is(checksum) || !isInstant(modifiedAt)) return undefined;
+  if (!isId(fileId) || !isText(path, 1, 4096) || !isCount(size) || !isText(checksum, 0, 256) || !isInstant(modifiedAt)) return undefined;
   const out: Obj = {};
   let attributes: Record<string, string> | undefined;
   for (const k of Object.keys(u)) {
@@ -84,7 +83,7 @@ const shape = (required: Record<string, Field>, optional: Record<string, Field> 
 const requiredCount = (s: Shape): number => [...s.values()].filter(([, r]) => r).length;
 
 const SHAPES: ReadonlyMap<EventType, Shape> = new Map<EventType, Shape>([
-  ['file.registered', shape({ file: fileOf, clock: clockOf }, { replicas: same(PositiveCount.is) })],
+  ['file.registered', shape({ file: fileOf, clock: clockOf }, { replicas: same((u) => isCount(u) && u >= 1) })],
   ['file.updated', shape({ file: fileOf, clock: clockOf })],
   ['file.deleted', shape({ fileId: same(isId), clock: clockOf })],
   ['sync.acked', shape({ files: ackedOf })],
