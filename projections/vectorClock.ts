@@ -56,5 +56,10 @@ const isNormal = (clock: VectorClock): boolean => {
 export const normalizeClock = (clock: VectorClock): VectorClock => {
   // Runs on every change. Clocks are never mutated, so one already canonical can be returned as is.
   if (isNormal(clock)) return clock;
-  return mergeVectorClocks(clock, {});
+  const merged: Array<[string, number]> = [];
+  for (const key of Object.keys(clock).sort()) {
+    const value = Math.max(counterOf(clock, key), 0);
+    if (value > 0) merged.push([key, value]);
+  }
+  return Object.fromEntries(merged);
 };

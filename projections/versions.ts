@@ -8,11 +8,17 @@ import type { FileRecord, RegionLocation, StoredEvent, VersionSnapshot } from '.
 
 export const DEFAULT_REPLICAS = 3;
 
-/**
- * A file's metadata (of a record, or of an event): explicit fields, not a spread — a literal starting
- * with a spread of a decoded object is built on V8's slow path.
- */
-export const metadataOf = (f: FileMetadata): FileMetadata => ({
+export const metadataOf = (f: FileRecord): FileMetadata => ({
+  fileId: f.fileId,
+  path: f.path,
+  size: f.size,
+  checksum: f.checksum,
+  modifiedAt: f.modifiedAt,
+  attributes: f.attributes,
+});
+
+/** Explicit fields, not a spread: a literal starting with a spread of a decoded object is built on V8's slow path. */
+const fileOf = (f: FileMetadata): FileMetadata => ({
   fileId: f.fileId,
   path: f.path,
   size: f.size,
@@ -42,7 +48,7 @@ export const snapshotOfEvent = (e: ChangeEvent, seq: number, at: string, current
   file:
     e.type === 'file.deleted'
       ? current === undefined ? { fileId: e.fileId, path: '', size: 0, checksum: '', modifiedAt: at } : metadataOf(current)
-      : metadataOf(e.file),
+      : fileOf(e.file),
 });
 
 const byRegion = (a: RegionLocation, b: RegionLocation): number => (a.regionId < b.regionId ? -1 : 1);
