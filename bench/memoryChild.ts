@@ -7,7 +7,7 @@
 // big maps, transiently. The maps hold the same records a fold of all the events would, without the
 // fold's garbage, which at a million files makes a sequential fold take minutes of GC (the fold's
 // speed is measured by the replay rows; this row measures what the view holds).
-import { step } from '../projections/evolve.js';
+import { stepStored as step } from '../test/support/events.js';
 import { canonicalJson } from '../projections/layout.js';
 import type { Map as IMap } from 'immutable';
 import { emptyView, type Collection, type View } from '../projections/view.js';

@@ -3,7 +3,7 @@
 import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
 import type { Etcd3 } from 'etcd3';
 import type { IRequestOp } from 'etcd3/lib/rpc.js';
-import { step } from '../projections/evolve.js';
+import { stepStored as step } from '../test/support/events.js';
 import { canonicalJson, checkpointKey, writesFor } from '../projections/layout.js';
 import { emptyView, type StoredEvent, type View } from '../projections/view.js';
 import type { Encoded } from './workload.js';

@@ -1,10 +1,10 @@
 // Replay: fold the whole stream into a fresh view in memory (the path a rebuild takes), then write
 // that view into etcd, each distinct key once, and count the etcd writes it needed.
-import { fold } from '../projections/evolve.js';
+import { fold } from '../projections/runner.js';
 import { viewEntries, type KeyWrite } from '../projections/layout.js';
 import { emptyView, type View } from '../projections/view.js';
 import { ViewStore, type Fence } from '../src/etcd/viewStore.js';
-import { readStream } from '../src/nats/read.js';
+import { readEntries } from '../src/nats/read.js';
 import type { Stack } from './env.js';
 import { etcdCounters } from './env.js';
 
@@ -15,7 +15,7 @@ export const replayInMemory = async (stack: Stack, toSeq?: number): Promise<InMe
   const started = performance.now();
   let view = emptyView();
   let events = 0;
-  for await (const batch of readStream(stack.client.js, stack.client.jsm, stack.config.nats.stream, toSeq === undefined ? {} : { toSeq })) {
+  for await (const batch of readEntries(stack.client.js, stack.client.jsm, stack.config.nats.stream, toSeq === undefined ? {} : { toSeq })) {
     view = fold(view, batch);
     events += batch.length;
   }

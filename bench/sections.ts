@@ -1,6 +1,6 @@
 // The benchmark's sections. Each starts its own servers, measures, stops them, and returns rows.
 import { campaign } from '../src/leadership/election.js';
-import { fold } from '../projections/evolve.js';
+import { foldStored as fold } from '../test/support/events.js';
 import { viewEntries } from '../projections/layout.js';
 import { emptyView } from '../projections/view.js';
 import {

@@ -1,12 +1,15 @@
 // Concurrent versions of a file (CONCURRENT vector clocks): always recorded with both versions,
 // then settled by the path's strategy — last-writer-wins, merge, fork — or left open for an
 // operator (manual) until a conflict.resolved event arrives.
+import * as E from 'fp-ts/lib/Either.js';
 import type { ChangeEvent, ConflictResolved, FileMetadata } from '../streams/events.js';
-import { compareStamps, effectiveAt, put, reject, remember, type Draft } from './draft.js';
+import { APPLIED, DUPLICATE, type Decision } from './decision.js';
+import { compareStamps, effectiveAt, put, remember, type Draft } from './draft.js';
+import { rejection, type Rejection } from './rejection.js';
 import { policyFor, type ConflictStrategy } from './policies.js';
 import { mergeVectorClocks } from './vectorClock.js';
 import { applied, holdersOf, install, snapshotOfEvent, snapshotOfFile } from './versions.js';
-import type { ConflictRecord, FileRecord, Stamp, StoredEvent, VersionSnapshot } from './view.js';
+import type { ConflictRecord, FileRecord, LogEntry, Stamp, VersionSnapshot, View } from './view.js';
 
 /** Open conflicts kept per file; past this, new ones fall back to last-writer-wins (and say so). */
 export const MAX_OPEN_CONFLICTS = 16;
@@ -16,7 +19,7 @@ type Versions = { readonly local: VersionSnapshot; readonly remote: VersionSnaps
 const record = (
   v: Versions,
   current: FileRecord,
-  msg: StoredEvent,
+  msg: LogEntry,
   at: string,
   strategy: ConflictStrategy,
   resolution: ConflictRecord['resolution'],
@@ -38,7 +41,7 @@ const record = (
 const settled = (v: Versions, by: string, at: string, winner: 'local' | 'remote' | 'merged') => ({ winner, by, at, eventId: v.remote.eventId });
 
 /** Winner's content under the merged clock, which no region holds yet: every region is asked to sync. */
-const lastWriterWins = (d: Draft, msg: StoredEvent, current: FileRecord, v: Versions, at: string, note?: string): Draft => {
+const lastWriterWins = (d: Draft, msg: LogEntry, current: FileRecord, v: Versions, at: string, note?: string): Draft => {
   const conflict = record(v, current, msg, at, 'last_writer_wins', settled(v, 'last_writer_wins', at, v.remoteWins ? 'remote' : 'local'), note ? { note } : {});
   return install(put(d, 'conflicts', conflict.id, conflict), msg, current, {
     winner: v.remoteWins ? v.remote : v.local,
@@ -56,7 +59,7 @@ const stampOf = (v: VersionSnapshot, key: string): Stamp =>
  * stamp of the write it came from (kept per key), so merging in any order gives the same result.
  * Content comes from the later version when the two differ (checksum or size): the fall-back.
  */
-const merge = (d: Draft, msg: StoredEvent, current: FileRecord, v: Versions, at: string): Draft => {
+const merge = (d: Draft, msg: LogEntry, current: FileRecord, v: Versions, at: string): Draft => {
   const last = v.remoteWins ? v.remote : v.local;
   const attributes: Record<string, string> = {};
   const stamps: Record<string, Stamp> = {};
@@ -81,7 +84,7 @@ const merge = (d: Draft, msg: StoredEvent, current: FileRecord, v: Versions, at:
 };
 
 /** Both versions kept, the file unchanged, until an operator resolves it. */
-const manual = (d: Draft, msg: StoredEvent, current: FileRecord, v: Versions, at: string): Draft => {
+const manual = (d: Draft, msg: LogEntry, current: FileRecord, v: Versions, at: string): Draft => {
   const conflict = record(v, current, msg, at, 'manual', null);
   return put(put(d, 'conflicts', conflict.id, conflict), 'files', current.fileId, {
     ...current,
@@ -109,7 +112,7 @@ export const forkPath = (path: string, at: string, region: string): string => {
 export const forkFileId = (fileId: string, eventId: string): string => `${fileId.slice(0, 100)}~c${fnv1a(eventId)}`;
 
 /** The winner stays; the loser lives on as a new file its region holds. */
-const fork = (d: Draft, msg: StoredEvent, current: FileRecord, v: Versions, at: string): Draft => {
+const fork = (d: Draft, msg: LogEntry, current: FileRecord, v: Versions, at: string): Draft => {
   const loser = v.remoteWins ? v.local : v.remote;
   const forkId = forkFileId(current.fileId, loser.eventId);
   if (d.view.files.has(forkId)) return lastWriterWins(d, msg, current, v, at, `fork name ${forkId} taken: fell back to last-writer-wins`);
@@ -124,7 +127,7 @@ const fork = (d: Draft, msg: StoredEvent, current: FileRecord, v: Versions, at: 
   return install(kept, msg, undefined, applied(copy, current.replicas), v.remote.eventId);
 };
 
-export const resolveConcurrent = (d: Draft, msg: StoredEvent, current: FileRecord, event: ChangeEvent, at: string): Draft => {
+export const resolveConcurrent = (d: Draft, msg: LogEntry, current: FileRecord, event: ChangeEvent, at: string): Draft => {
   const local = snapshotOfFile(current);
   const remote = snapshotOfEvent(event, msg.seq, at, current);
   const v: Versions = { local, remote, remoteWins: compareStamps(remote, local) > 0 };
@@ -142,34 +145,38 @@ export const resolveConcurrent = (d: Draft, msg: StoredEvent, current: FileRecor
   }
 };
 
-/** An operator settles an open conflict: keep a side (only if the file has not moved on) or supply merged metadata. */
-export const applyConflictResolved = (d: Draft, msg: StoredEvent, event: ConflictResolved): Draft => {
-  const conflict = d.view.conflicts.get(event.conflictId);
-  if (conflict === undefined) return reject(d, msg, event.id, event.type, `conflictId: no conflict ${event.conflictId}`);
-  if (conflict.resolution?.eventId === event.id) return d;
+export const decideResolve = (view: View, event: ConflictResolved): E.Either<Rejection, Decision> => {
+  const conflict = view.conflicts.get(event.conflictId);
+  if (conflict === undefined) return E.left(rejection('not_found', 'conflictId', `no conflict ${event.conflictId}`));
+  if (conflict.resolution?.eventId === event.id) return E.right(DUPLICATE);
   if (conflict.status !== 'open') {
-    return reject(d, msg, event.id, event.type,
-      `conflictId: ${event.conflictId} is ${conflict.status}${conflict.resolution ? ` (by ${conflict.resolution.by})` : ''}`);
+    return E.left(rejection('failed_precondition', 'conflictId',
+      `${event.conflictId} is ${conflict.status}${conflict.resolution ? ` (by ${conflict.resolution.by})` : ''}`));
   }
-  const current = d.view.files.get(conflict.fileId);
-  if (current === undefined) return reject(d, msg, event.id, event.type, `conflictId: file ${conflict.fileId} is gone`);
-  const at = effectiveAt(event.at, msg.storedAt);
-  let chosen: VersionSnapshot;
+  const current = view.files.get(conflict.fileId);
+  if (current === undefined) return E.left(rejection('not_found', 'conflictId', `file ${conflict.fileId} is gone`));
   if ('keep' in event.choice) {
-    if (current.version.eventId !== conflict.local.eventId) {
-      return reject(d, msg, event.id, event.type,
-        `choice.keep: ${conflict.fileId} changed since the conflict (now version ${current.version.eventId}); resolve with merged metadata`);
-    }
-    chosen = event.choice.keep === 'local' ? conflict.local : conflict.remote;
-  } else {
-    if (event.choice.merged.fileId !== conflict.fileId) {
-      return reject(d, msg, event.id, event.type, `choice.merged.fileId: expected ${conflict.fileId}, got ${event.choice.merged.fileId}`);
-    }
-    chosen = { ...conflict.remote, eventId: event.id, seq: msg.seq, region: `operator:${event.operator}`, at, deleted: false, file: event.choice.merged };
+    return current.version.eventId === conflict.local.eventId
+      ? E.right(APPLIED)
+      : E.left(rejection('conflict', 'choice.keep', `${conflict.fileId} changed since the conflict (now version ${current.version.eventId}); resolve with merged metadata`));
   }
+  return event.choice.merged.fileId === conflict.fileId
+    ? E.right(APPLIED)
+    : E.left(rejection('invalid', 'choice.merged.fileId', `expected ${conflict.fileId}, got ${event.choice.merged.fileId}`));
+};
+
+/** An operator settles an open conflict: keep a side (only if the file has not moved on) or supply merged metadata. */
+export const evolveResolve = (d: Draft, entry: LogEntry, event: ConflictResolved): Draft => {
+  const conflict = d.view.conflicts.get(event.conflictId);
+  const current = conflict === undefined ? undefined : d.view.files.get(conflict.fileId);
+  if (conflict === undefined || current === undefined) return d;
+  const at = effectiveAt(event.at, entry.storedAt);
+  const chosen: VersionSnapshot = 'keep' in event.choice
+    ? (event.choice.keep === 'local' ? conflict.local : conflict.remote)
+    : { ...conflict.remote, eventId: event.id, seq: entry.seq, region: `operator:${event.operator}`, at, deleted: false, file: event.choice.merged };
   const winner = 'keep' in event.choice ? event.choice.keep : 'merged';
   const resolved: ConflictRecord = { ...conflict, status: 'resolved', resolution: { winner, by: event.operator, at, eventId: event.id } };
-  const next = install(put(d, 'conflicts', conflict.id, resolved), msg, current, {
+  const next = install(put(d, 'conflicts', conflict.id, resolved), entry, current, {
     winner: chosen,
     clock: mergeVectorClocks(mergeVectorClocks(current.clock, conflict.local.clock), conflict.remote.clock),
     holders: holdersOf([conflict.local, conflict.remote]),

@@ -1,8 +1,12 @@
-// What each region still has to apply: one entry per (region, file), always the newest version.
+// The sync aggregate: what each region still has to apply (one entry per (region, file), always the
+// newest version), the leader's requests, regions' demands and acks.
+import * as E from 'fp-ts/lib/Either.js';
 import type { SyncAcked, SyncDemanded, SyncRequested } from '../streams/events.js';
-import { effectiveAt, put, reject, remember, remove, type Draft } from './draft.js';
+import { DUPLICATE, APPLIED, type AckVerdict, type Decision } from './decision.js';
+import { effectiveAt, put, remember, remove, type Draft } from './draft.js';
+import { notRegisteredRegion, rejection, type Rejection } from './rejection.js';
 import { compareVectorClocks, normalizeClock } from './vectorClock.js';
-import { pendingKey, type FileRecord, type PendingChange, type RegionLocation, type StoredEvent } from './view.js';
+import { pendingKey, type FileRecord, type LogEntry, type PendingChange, type RegionLocation, type View } from './view.js';
 
 type Enqueue = Omit<PendingChange, 'regionId' | 'requested' | 'demanded'> & {
   /** The region that already holds this version, if any. */
@@ -29,9 +33,15 @@ export const enqueueForRegions = (d: Draft, change: Enqueue): Draft => {
   return next;
 };
 
+/** One pass over the pending keys, then one removal per entry of the region: linear, never quadratic. */
 export const dropRegionPending = (d: Draft, regionId: string): Draft => {
-  const keys = [...d.view.pending.keys()].filter((k) => k.startsWith(`${regionId}/`)).sort();
-  return keys.reduce((acc, key) => remove(acc, 'pending', key), d);
+  const prefix = `${regionId}/`;
+  const keys: string[] = [];
+  for (const k of d.view.pending.keys()) if (k.startsWith(prefix)) keys.push(k);
+  keys.sort();
+  let next = d;
+  for (const key of keys) next = remove(next, 'pending', key);
+  return next;
 };
 
 const withLocation = (file: FileRecord, location: RegionLocation): FileRecord => ({
@@ -41,78 +51,102 @@ const withLocation = (file: FileRecord, location: RegionLocation): FileRecord =>
   ),
 });
 
-/** A region says it holds these versions. Only the current version marks a copy synced. */
-export const applyAck = (d: Draft, msg: StoredEvent, event: SyncAcked): Draft => {
-  const region = d.view.regions.get(event.region);
-  if (region?.recentEventIds.includes(event.id)) return d;
-  if (region === undefined || !region.active) {
-    return reject(d, msg, event.id, event.type, `region: ${event.region} is not a registered region`);
+export type SyncEvent = SyncAcked | SyncDemanded | SyncRequested;
+
+const ackVerdict = (view: View, ack: SyncAcked['files'][number], i: number): AckVerdict => {
+  const file = view.files.get(ack.fileId);
+  if (file === undefined) return E.left(rejection('not_found', `files.${i}.fileId`, `${ack.fileId} is not registered`));
+  const clock = normalizeClock(ack.clock);
+  switch (compareVectorClocks(clock, file.clock)) {
+    case 'EQUAL':
+      return E.right('current');
+    case 'BEFORE':
+      return E.right('older');
+    default:
+      return E.left(rejection('failed_precondition', `files.${i}.clock`, `${JSON.stringify(clock)} is not a version of ${file.fileId} the coordinator has seen`));
   }
-  let next = put(d, 'regions', region.id, { ...region, recentEventIds: remember(region.recentEventIds, event.id) });
-  const at = effectiveAt(event.at, msg.storedAt);
-  const problems: string[] = [];
-  event.files.forEach((ack, i) => {
-    const file = next.view.files.get(ack.fileId);
-    if (file === undefined) {
-      problems.push(`files.${i}.fileId: ${ack.fileId} is not registered`);
-      return;
-    }
-    const clock = normalizeClock(ack.clock);
-    const held = file.locations.find((l) => l.regionId === region.id);
-    switch (compareVectorClocks(clock, file.clock)) {
-      case 'EQUAL': {
-        if (held?.state !== 'synced') {
-          next = put(next, 'files', file.fileId, withLocation(file, { regionId: region.id, state: 'synced', lastSyncAt: at, clock }));
-        }
-        next = remove(next, 'pending', pendingKey(region.id, file.fileId));
-        return;
-      }
-      case 'BEFORE': {
-        if (held === undefined) {
-          next = put(next, 'files', file.fileId, withLocation(file, { regionId: region.id, state: 'stale', lastSyncAt: at, clock }));
-        }
-        return;
-      }
-      default:
-        problems.push(`files.${i}.clock: ${JSON.stringify(clock)} is not a version of ${file.fileId} the coordinator has seen`);
-    }
-  });
-  return problems.length === 0 ? next : reject(next, msg, event.id, event.type, `partially applied: ${problems.join('; ')}`);
 };
 
-/** A region asks for on-demand files; files it owes nothing for are ignored (already current). */
-export const applySyncDemanded = (d: Draft, msg: StoredEvent, event: SyncDemanded): Draft => {
-  const region = d.view.regions.get(event.region);
-  if (region?.recentEventIds.includes(event.id)) return d;
-  if (region === undefined || !region.active) return reject(d, msg, event.id, event.type, `region: ${event.region} is not a registered region`);
-  let next = put(d, 'regions', region.id, { ...region, recentEventIds: remember(region.recentEventIds, event.id) });
-  for (const fileId of event.fileIds) {
-    const key = pendingKey(event.region, fileId);
-    const entry = next.view.pending.get(key);
-    if (entry !== undefined && entry.demanded !== true) next = put(next, 'pending', key, { ...entry, demanded: true });
-  }
-  return next;
+export const decideSync = (view: View, event: SyncEvent): E.Either<Rejection, Decision> => {
+  const region = view.regions.get(event.region);
+  if (event.type === 'sync.requested') return region === undefined ? E.left(notRegisteredRegion(event.region)) : E.right(APPLIED);
+  if (region?.recentEventIds.includes(event.id)) return E.right(DUPLICATE);
+  if (region === undefined || !region.active) return E.left(notRegisteredRegion(event.region));
+  if (event.type === 'sync.demanded') return E.right(APPLIED);
+  return E.right({ kind: 'acked', entries: event.files.map((ack, i) => ackVerdict(view, ack, i)) });
 };
 
 /**
- * The leader asked a region to sync these versions. Requests for versions no longer pending
- * (acked or superseded meanwhile) change nothing; the rest are marked, and the copy is `syncing`.
+ * A region says it holds these versions. The current version marks the copy synced and clears the
+ * pending entry; an older one records what the region holds (the copy's clock only moves forward)
+ * and leaves the copy stale or syncing.
  */
-export const applySyncRequested = (d: Draft, msg: StoredEvent, event: SyncRequested): Draft => {
+const evolveAck = (d: Draft, entry: LogEntry, event: SyncAcked, entries: readonly AckVerdict[]): Draft => {
   const region = d.view.regions.get(event.region);
-  if (region === undefined) return reject(d, msg, event.id, event.type, `region: ${event.region} is not a registered region`);
-  const at = effectiveAt(event.at, msg.storedAt);
-  let next = d;
-  for (const item of event.files) {
-    const key = pendingKey(event.region, item.fileId);
-    const entry = next.view.pending.get(key);
-    if (entry === undefined || entry.eventId !== item.eventId || ((entry.requested ?? null)?.attempt ?? 0) >= item.attempt) continue;
-    next = put(next, 'pending', key, { ...entry, requested: { at, attempt: item.attempt } });
-    const file = next.view.files.get(item.fileId);
-    const held = file?.locations.find((l) => l.regionId === event.region);
-    if (file !== undefined && held?.state !== 'syncing') {
-      next = put(next, 'files', file.fileId, withLocation(file, { regionId: event.region, state: 'syncing', lastSyncAt: held?.lastSyncAt ?? null, clock: held?.clock ?? {} }));
+  if (region === undefined) return d;
+  let next = put(d, 'regions', region.id, { ...region, recentEventIds: remember(region.recentEventIds, event.id) });
+  const at = effectiveAt(event.at, entry.storedAt);
+  event.files.forEach((ack, i) => {
+    const verdict = entries[i];
+    const file = next.view.files.get(ack.fileId);
+    if (verdict === undefined || E.isLeft(verdict) || file === undefined) return;
+    const clock = normalizeClock(ack.clock);
+    const held = file.locations.find((l) => l.regionId === region.id);
+    if (verdict.right === 'current') {
+      if (held?.state !== 'synced') next = put(next, 'files', file.fileId, withLocation(file, { regionId: region.id, state: 'synced', lastSyncAt: at, clock }));
+      next = remove(next, 'pending', pendingKey(region.id, file.fileId));
+      return;
+    }
+    if (held === undefined) {
+      next = put(next, 'files', file.fileId, withLocation(file, { regionId: region.id, state: 'stale', lastSyncAt: at, clock }));
+    } else if (compareVectorClocks(clock, held.clock) === 'AFTER') {
+      next = put(next, 'files', file.fileId, withLocation(file, { ...held, state: held.state === 'syncing' ? 'syncing' : 'stale', lastSyncAt: at, clock }));
+    }
+  });
+  return next;
+};
+
+/** The entries an ack could not apply, as one rejection: each named by its index. */
+export const ackProblems = (entries: readonly AckVerdict[]): Rejection | undefined => {
+  const problems = entries.flatMap((v) => (E.isLeft(v) ? [v.left] : []));
+  const first = problems[0];
+  if (first === undefined) return undefined;
+  return rejection(first.code, first.field,
+    `${first.reason}${problems.length > 1 ? `; and ${problems.slice(1).map((p) => `${p.field}: ${p.reason}`).join('; ')}` : ''} (the other entries were applied)`);
+};
+
+export const evolveSync = (d: Draft, entry: LogEntry, event: SyncEvent, decision: Decision): Draft => {
+  switch (event.type) {
+    case 'sync.acked':
+      return decision.kind === 'acked' ? evolveAck(d, entry, event, decision.entries) : d;
+    case 'sync.demanded': {
+      // Files it owes nothing for are ignored (already current).
+      const region = d.view.regions.get(event.region);
+      if (region === undefined) return d;
+      let next = put(d, 'regions', region.id, { ...region, recentEventIds: remember(region.recentEventIds, event.id) });
+      for (const fileId of event.fileIds) {
+        const key = pendingKey(event.region, fileId);
+        const owed = next.view.pending.get(key);
+        if (owed !== undefined && owed.demanded !== true) next = put(next, 'pending', key, { ...owed, demanded: true });
+      }
+      return next;
+    }
+    case 'sync.requested': {
+      // Versions no longer pending (acked or superseded meanwhile) change nothing; the rest are marked, and the copy is `syncing`.
+      const at = effectiveAt(event.at, entry.storedAt);
+      let next = d;
+      for (const item of event.files) {
+        const key = pendingKey(event.region, item.fileId);
+        const owed = next.view.pending.get(key);
+        if (owed === undefined || owed.eventId !== item.eventId || ((owed.requested ?? null)?.attempt ?? 0) >= item.attempt) continue;
+        next = put(next, 'pending', key, { ...owed, requested: { at, attempt: item.attempt } });
+        const file = next.view.files.get(item.fileId);
+        const held = file?.locations.find((l) => l.regionId === event.region);
+        if (file !== undefined && held?.state !== 'syncing') {
+          next = put(next, 'files', file.fileId, withLocation(file, { regionId: event.region, state: 'syncing', lastSyncAt: held?.lastSyncAt ?? null, clock: held?.clock ?? {} }));
+        }
+      }
+      return next;
     }
   }
-  return next;
 };

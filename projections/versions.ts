@@ -4,7 +4,7 @@ import type { ChangeEvent, FileMetadata, VectorClock } from '../streams/events.j
 import { put, remember, type Draft } from './draft.js';
 import { enqueueForRegions } from './pending.js';
 import { normalizeClock } from './vectorClock.js';
-import type { FileRecord, RegionLocation, StoredEvent, VersionSnapshot } from './view.js';
+import type { FileRecord, RegionLocation, LogEntry, VersionSnapshot } from './view.js';
 
 export const DEFAULT_REPLICAS = 3;
 
@@ -72,7 +72,7 @@ export type Outcome = {
 };
 
 /** Writes the outcome as the file's new version, caused by `causeId`. */
-export const install = (d: Draft, msg: StoredEvent, previous: FileRecord | undefined, o: Outcome, causeId: string): Draft => {
+export const install = (d: Draft, msg: LogEntry, previous: FileRecord | undefined, o: Outcome, causeId: string): Draft => {
   const fresh = previous === undefined || (previous.deleted && o.replicas !== undefined);
   const file = o.winner.file;
   const record: FileRecord = {

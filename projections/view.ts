@@ -1,7 +1,8 @@
 // The global metadata view: what the log says, as of `seq`. Plain JSON records inside persistent
 // maps, so a fold step copies only what it changes.
 import { Map as IMap } from 'immutable';
-import type { FileMetadata, RegionStatus, VectorClock } from '../streams/events.js';
+import type { CoordinatorEvent, FileMetadata, RegionStatus, VectorClock } from '../streams/events.js';
+import type { RejectionCode } from './rejection.js';
 
 export type LocationState = 'synced' | 'syncing' | 'stale';
 
@@ -117,6 +118,12 @@ export type RejectedEntry = {
   readonly storedAt: string;
   readonly eventId: string | null;
   readonly type: string | null;
+  /** The region the event names (null: undecodable, or an operator's event). */
+  readonly region: string | null;
+  readonly code: RejectionCode;
+  /** The event's field that was wrong (`(event)` when it is the whole event). */
+  readonly field: string;
+  /** `field: why`, for people. */
   readonly reason: string;
 };
 
@@ -158,7 +165,7 @@ export const emptyView = (): View => ({
 
 export const pendingKey = (regionId: string, fileId: string): string => `${regionId}/${fileId}`;
 
-/** A message as stored in the stream: the fold's only input. */
+/** A message as stored in the stream, before decoding. */
 export type StoredEvent = {
   readonly seq: number;
   readonly subject: string;
@@ -166,3 +173,14 @@ export type StoredEvent = {
   readonly storedAt: string;
   readonly data: Uint8Array;
 };
+
+/** A stored message decoded once, at the reader: what the fold takes. */
+export type LogEntry = {
+  readonly seq: number;
+  readonly subject: string;
+  readonly storedAt: string;
+} & (
+  | { readonly event: CoordinatorEvent }
+  /** Undecodable: why, and its id when that much could be read. */
+  | { readonly event: null; readonly eventId: string | undefined; readonly error: string }
+);

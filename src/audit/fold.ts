@@ -1,9 +1,9 @@
 // Folding the stream up to a sequence, from the nearest usable snapshot (or a snapshot file) or from
 // zero. The same reducers and the same stream reader as the projector, so a rebuild folds exactly
 // what the projector folded.
-import { fold } from '../../projections/evolve.js';
+import { fold } from '../../projections/runner.js';
 import { emptyView, type View } from '../../projections/view.js';
-import { readStream } from '../nats/read.js';
+import { readEntries } from '../nats/read.js';
 import type { AuditContext } from './context.js';
 import { readViewFile, viewOfEntries } from './entries.js';
 import { usage } from './errors.js';
@@ -35,7 +35,7 @@ export const foldRange = async (ctx: AuditContext, start: View, to: number, o: F
   let view = start;
   const total = to - start.seq;
   o.onProgress?.(0, total);
-  for await (const batch of readStream(s.js, s.jsm, s.stream, { fromSeq: start.seq + 1, toSeq: to, batch: o.batch ?? 5000 })) {
+  for await (const batch of readEntries(s.js, s.jsm, s.stream, { fromSeq: start.seq + 1, toSeq: to, batch: o.batch ?? 5000 })) {
     view = fold(view, batch);
     o.onProgress?.(view.seq - start.seq, total);
   }

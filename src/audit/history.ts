@@ -3,11 +3,12 @@
 // region's copy (synced / stale) and what regions still had to apply, after every step. It folds
 // the whole stream (the outcome of an event depends on everything before it), so it holds the view in
 // memory like a rebuild does; the history itself is one file's events.
-import { step } from '../../projections/evolve.js';
+import { describeRejection } from '../../projections/rejection.js';
+import { Runner } from '../../projections/runner.js';
 import { normalizeClock } from '../../projections/vectorClock.js';
 import { emptyView, pendingKey, type ConflictRecord, type FileRecord, type View, type VersionSnapshot } from '../../projections/view.js';
 import type { CoordinatorEvent, VectorClock } from '../../streams/events.js';
-import { readStream } from '../nats/read.js';
+import { readEntries } from '../nats/read.js';
 import type { StreamAccess } from './context.js';
 import { notFound } from './errors.js';
 import type { Progress } from './fold.js';
@@ -137,12 +138,15 @@ export const fileHistory = async (s: StreamAccess, fileId: string, onProgress?: 
   const conflictIds = new Set<string>();
   onProgress?.(0, last);
   if (last > 0) {
-    for await (const batch of readStream(s.js, s.jsm, s.stream, { toSeq: last, batch: 5000 })) {
+    const runner = new Runner(view);
+    for await (const batch of readEntries(s.js, s.jsm, s.stream, { toSeq: last, batch: 5000 })) {
       for (const msg of batch) {
         const before = view;
-        const result = step(view, msg);
+        const verdict = runner.apply(msg);
+        if (verdict === null) continue;
+        const result = runner.cut();
         view = result.view;
-        const e = result.event;
+        const e = verdict.event;
         const touchedFile = result.touched.some((t) => t.collection === 'files' && t.key === fileId);
         const touchedPending = result.touched.some((t) => t.collection === 'pending' && t.key.slice(t.key.indexOf('/') + 1) === fileId);
         const newConflicts = result.touched
@@ -153,10 +157,7 @@ export const fileHistory = async (s: StreamAccess, fileId: string, onProgress?: 
         const named = e !== null && namesFile(e, fileId, conflictIds);
         if (!touchedFile && !touchedPending && newConflicts.length === 0 && !named) continue;
 
-        const rejectedKey = e === null ? undefined : e.id;
-        const rejection = rejectedKey !== undefined && result.touched.some((t) => t.collection === 'rejected' && t.key === rejectedKey)
-          ? view.rejected.get(rejectedKey)?.reason
-          : undefined;
+        const rejection = verdict.rejection === null ? undefined : describeRejection(verdict.rejection);
         const beforeFile = before.files.get(fileId);
         const afterFile = view.files.get(fileId);
         const beforeState = beforeFile === undefined ? undefined : stateOf(before, beforeFile);

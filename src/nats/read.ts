@@ -1,7 +1,8 @@
 // Reading the stream back: the projector's live feed and full replays both map messages through
 // storedEventOf, so a replay folds exactly what the projector folded.
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
-import type { StoredEvent } from '../../projections/view.js';
+import { decodeEntry } from '../../projections/entry.js';
+import type { LogEntry, StoredEvent } from '../../projections/view.js';
 
 const NS_PER_MS = 1e6;
 // Far enough from a millisecond boundary that the parsed double's error cannot cross it (below 2^63 ns,
@@ -75,4 +76,17 @@ export async function* readStream(
     if (out.length > 0) yield out;
   }
   await consumer.delete().catch(() => undefined);
+}
+
+/** A message decoded once, here at the reader: what every fold takes. */
+export const entryOfMessage = (m: JsMsg): LogEntry => decodeEntry(storedEventOf(m));
+
+/** `readStream`, decoded. */
+export async function* readEntries(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  stream: string,
+  options: { fromSeq?: number; toSeq?: number; batch?: number } = {},
+): AsyncGenerator<LogEntry[]> {
+  for await (const batch of readStream(js, jsm, stream, options)) yield batch.map(decodeEntry);
 }

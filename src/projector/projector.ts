@@ -4,11 +4,11 @@
 // once, not once per batch it appears in.
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { step } from '../../projections/evolve.js';
+import { Runner } from '../../projections/runner.js';
 import type { Touched } from '../../projections/draft.js';
-import type { StoredEvent, View } from '../../projections/view.js';
+import type { LogEntry, View } from '../../projections/view.js';
 import type { Fence, ViewStore } from '../etcd/viewStore.js';
-import { lastSequence, orderedConsumerFrom, readStream, storedEventOf } from '../nats/read.js';
+import { entryOfMessage, lastSequence, orderedConsumerFrom, readEntries } from '../nats/read.js';
 import type { Logger } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
 import { delay } from '../util/waitFor.js';
@@ -48,7 +48,7 @@ export type ProjectorExit = 'deposed' | 'stopped';
 export const runProjector = async (o: ProjectorOptions, signal: AbortSignal): Promise<ProjectorExit> => {
   const { log, metrics } = o;
   try {
-    const replay: Replay = (fromSeq, toSeq) => readStream(o.js, o.jsm, o.stream, { fromSeq, toSeq });
+    const replay: Replay = (fromSeq, toSeq) => readEntries(o.js, o.jsm, o.stream, { fromSeq, toSeq });
     const tail = await lastSequence(o.jsm, o.stream);
     const recovered = await recoverView(o.store, o.fence, replay, tail, log, metrics, o.warm);
     let view = recovered.view;
@@ -61,13 +61,17 @@ export const runProjector = async (o: ProjectorOptions, signal: AbortSignal): Pr
       store: o.store, fence: o.fence, view, batchEvents: o.batchEvents, log, metrics, signal, onCommitted: o.onCommitted,
       onFailure: () => stopConsumer?.(),
     });
-    const apply = (stored: StoredEvent): void => {
-      const result = step(view, stored);
-      view = result.view;
-      commits.add(view, result.touched, result.event?.id);
-      const rejected = result.touched.some((t) => t.collection === 'rejected');
+    // Cut after every entry: the group commit and the warm view need a persistent view per event.
+    const runner = new Runner(view);
+    const apply = (stored: LogEntry): void => {
+      const verdict = runner.apply(stored);
+      if (verdict === null) return;
+      const cut = runner.cut();
+      view = cut.view;
+      commits.add(view, cut.touched, verdict.event?.id);
+      const rejected = verdict.rejection !== null;
       metrics?.eventsProjected.inc({ outcome: rejected ? 'rejected' : 'applied' });
-      if (rejected) log.warn({ seq: stored.seq, eventId: result.event?.id, subject: stored.subject }, 'event rejected');
+      if (rejected) log.warn({ seq: stored.seq, eventId: verdict.event?.id, subject: stored.subject, code: verdict.rejection?.code, field: verdict.rejection?.field }, 'event rejected');
       o.onView?.(view);
     };
 
@@ -101,7 +105,7 @@ export const runProjector = async (o: ProjectorOptions, signal: AbortSignal): Pr
         signal.addEventListener('abort', stop, { once: true });
         try {
           for await (const m of messages) {
-            const stored = storedEventOf(m);
+            const stored = entryOfMessage(m);
             if (stored.seq <= view.seq) continue;
             apply(stored);
             commits.kick();
@@ -137,7 +141,7 @@ export const runProjector = async (o: ProjectorOptions, signal: AbortSignal): Pr
  * commits a batch only once it holds `maxKeys` distinct records, while the next one is folded.
  */
 const catchUp = async (
-  replay: Replay, toSeq: number, view: () => View, apply: (stored: StoredEvent) => void, commits: Commits, maxKeys: number, signal: AbortSignal,
+  replay: Replay, toSeq: number, view: () => View, apply: (stored: LogEntry) => void, commits: Commits, maxKeys: number, signal: AbortSignal,
 ): Promise<void> => {
   for await (const batch of replay(view().seq + 1, toSeq)) {
     for (const stored of batch) {

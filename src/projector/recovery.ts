@@ -1,15 +1,15 @@
 // Brings the stored view to exactly its checkpoint before a leader projects on top of it.
 // Keys written past the checkpoint (a batch cut short by a crash) are rolled back to their value at
 // the checkpoint's revision; if etcd has compacted that revision, the view is rebuilt from the stream.
-import { fold } from '../../projections/evolve.js';
+import { fold } from '../../projections/runner.js';
 import { entryAt, viewEntries, viewFromEntries, type KeyWrite } from '../../projections/layout.js';
-import { emptyView, type StoredEvent, type View } from '../../projections/view.js';
+import { emptyView, type LogEntry, type View } from '../../projections/view.js';
 import type { Fence, ViewStore } from '../etcd/viewStore.js';
 import type { Logger } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
 
-/** Stored events fromSeq..toSeq, in batches. */
-export type Replay = (fromSeq: number, toSeq: number) => AsyncIterable<StoredEvent[]>;
+/** Decoded entries fromSeq..toSeq, in batches. */
+export type Replay = (fromSeq: number, toSeq: number) => AsyncIterable<LogEntry[]>;
 
 const collect = async (it: AsyncIterable<{ key: string; value: string }>): Promise<Map<string, string>> => {
   const out = new Map<string, string>();

@@ -5,12 +5,12 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { Map as IMap } from 'immutable';
-import { evolve } from '../../projections/evolve.js';
+import { evolveView } from '../../projections/runner.js';
 import { viewFromEntries } from '../../projections/layout.js';
 import { COLLECTIONS, emptyView, type Collection, type View } from '../../projections/view.js';
 import type { ViewReader } from '../api/viewReader.js';
 import type { ViewStore } from '../etcd/viewStore.js';
-import { orderedConsumerFrom, storedEventOf } from '../nats/read.js';
+import { entryOfMessage, orderedConsumerFrom } from '../nats/read.js';
 import type { Logger } from '../observability/log.js';
 import { delay } from '../util/waitFor.js';
 
@@ -78,14 +78,14 @@ export const startStandby = (o: {
         if (stopping.signal.aborted) close();
         let turn = performance.now();
         for await (const m of messages) {
-          const stored = storedEventOf(m);
+          const stored = entryOfMessage(m);
           // Never ahead of the checkpoint: the leader may not have committed this event yet.
           while (!stopping.signal.aborted && !(await Promise.race([o.reader.waitFor(stored.seq, Date.now() + 1000), stopped.then(() => false)]))) {
             // keep waiting for the leader
           }
           if (stopping.signal.aborted) break;
           if (stored.seq === view.seq + 1) {
-            view = evolve(view, stored);
+            view = evolveView(view, stored).view;
             o.onView?.(view);
           }
           // Buffered messages are handed over in microtasks: catching up must let timers run too.

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as E from 'fp-ts/lib/Either.js';
-import { fold } from '../../projections/evolve.js';
+import { foldStored as fold } from '../support/events.js';
 import { canonicalJson, recordKey, viewEntries } from '../../projections/layout.js';
 import { emptyView, type StoredEvent, type View } from '../../projections/view.js';
 import { decodeEvent } from '../../streams/decode.js';

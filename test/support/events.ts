@@ -1,7 +1,12 @@
 // Builders for every event type, stored messages, and a Decider-style given/when/then.
 // Deterministic: ids are derived from the content, times from fixed instants or the stream sequence.
+import assert from 'node:assert/strict';
 import { emptyView, type StoredEvent, type View } from '../../projections/view.js';
-import { fold, step, type Step } from '../../projections/evolve.js';
+import { decodeEntry } from '../../projections/entry.js';
+import type { Verdict } from '../../projections/decider.js';
+import type { Touched } from '../../projections/draft.js';
+import type { RejectionCode } from '../../projections/rejection.js';
+import { evolveView, fold } from '../../projections/runner.js';
 import { checkpointKey, viewEntries } from '../../projections/layout.js';
 import {
   SCHEMA_VERSION,
@@ -215,7 +220,23 @@ const isStored = (x: CoordinatorEvent | StoredEvent): x is StoredEvent => 'data'
 export const storedLog = (items: ReadonlyArray<CoordinatorEvent | StoredEvent>, firstSeq = 1): StoredEvent[] =>
   items.map((item, i) => (isStored(item) ? item : stored(firstSeq + i, item)));
 
-export const foldEvents = (...items: Array<CoordinatorEvent | StoredEvent>): View => fold(emptyView(), storedLog(items));
+/** Stored messages folded as the projector folds them: decoded once, then the runner. */
+export const foldStored = (view: View, msgs: Iterable<StoredEvent>): View => {
+  const entries = (function* () {
+    for (const m of msgs) yield decodeEntry(m);
+  })();
+  return fold(view, entries);
+};
+
+export type Step = { readonly view: View; readonly touched: readonly Touched[]; readonly event: CoordinatorEvent | null; readonly verdict: Verdict | null };
+
+/** One stored message through the runner. */
+export const stepStored = (view: View, msg: StoredEvent): Step => {
+  const r = evolveView(view, decodeEntry(msg));
+  return { view: r.view, touched: r.touched, event: r.verdict?.event ?? null, verdict: r.verdict };
+};
+
+export const foldEvents = (...items: Array<CoordinatorEvent | StoredEvent>): View => foldStored(emptyView(), storedLog(items));
 
 export type Outcome = Step & { readonly before: View; readonly msg: StoredEvent };
 
@@ -228,10 +249,28 @@ export const given = (...past: Array<CoordinatorEvent | StoredEvent>) => {
   return {
     when: (input: CoordinatorEvent | StoredEvent) => {
       const msg = isStored(input) ? input : stored(before.seq + 1, input);
-      const outcome: Outcome = { ...step(before, msg), before, msg };
+      const outcome: Outcome = { ...stepStored(before, msg), before, msg };
       return {
         then: (expect: (view: View, outcome: Outcome) => void): Outcome => {
           expect(outcome.view, outcome);
+          return outcome;
+        },
+        /** The decider refused it with this code, naming this field; the view records it and nothing else. */
+        thenRejects: (code: RejectionCode, field: string | RegExp): Outcome => {
+          const r = outcome.verdict?.rejection;
+          assert.ok(r, `expected a rejection ${code}, got decision ${JSON.stringify(outcome.verdict?.decision)}`);
+          assert.equal(r.code, code, `rejection ${JSON.stringify(r)}`);
+          if (typeof field === 'string') assert.equal(r.field, field);
+          else assert.match(r.field, field);
+          const key = outcome.event?.id ?? `seq-${msg.seq}`;
+          assert.equal(outcome.view.rejected.get(key)?.code, code);
+          return outcome;
+        },
+        /** The decider accepted it with this decision (applied, conflict, no_op, duplicate, acked). */
+        thenDecides: (kind: string, expect?: (view: View, outcome: Outcome) => void): Outcome => {
+          assert.equal(outcome.verdict?.rejection ?? null, null, `unexpected rejection ${JSON.stringify(outcome.verdict?.rejection)}`);
+          assert.equal(outcome.verdict?.decision?.kind, kind);
+          expect?.(outcome.view, outcome);
           return outcome;
         },
       };

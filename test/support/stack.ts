@@ -5,12 +5,12 @@ import { closeSync, cpSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { fold } from '../../projections/evolve.js';
+import { fold } from '../../projections/runner.js';
 import { viewEntries } from '../../projections/layout.js';
 import { emptyView, type View } from '../../projections/view.js';
 import type { Config } from '../../src/config/schema.js';
 import { startCoordinator, viewPrefix, type Coordinator } from '../../src/coordinator.js';
-import { readStream } from '../../src/nats/read.js';
+import { readEntries } from '../../src/nats/read.js';
 import { ViewStore } from '../../src/etcd/viewStore.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { waitFor } from '../../src/util/waitFor.js';
@@ -66,7 +66,7 @@ export const spawnCoordinator = (stack: Stack, id: string, env: Record<string, s
 export const foldStream = async (stack: Stack, toSeq?: number): Promise<View> => {
   let view = emptyView();
   const options = toSeq === undefined ? {} : { toSeq };
-  for await (const batch of readStream(stack.client.js, stack.client.jsm, stack.config.nats.stream, options)) view = fold(view, batch);
+  for await (const batch of readEntries(stack.client.js, stack.client.jsm, stack.config.nats.stream, options)) view = fold(view, batch);
   return view;
 };
 

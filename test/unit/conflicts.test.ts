@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { fold } from '../../projections/evolve.js';
+import { foldStored as fold } from '../support/events.js';
 import { forkFileId, forkPath, MAX_OPEN_CONFLICTS } from '../../projections/conflicts.js';
 import { patternMatches, policyFor } from '../../projections/policies.js';
 import { emptyView, type View } from '../../projections/view.js';

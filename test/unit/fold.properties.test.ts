@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
-import { fold, step } from '../../projections/evolve.js';
+import { foldStored as fold, stepStored as step } from '../support/events.js';
 import { checkpointKey, recordKey, viewEntries } from '../../projections/layout.js';
 import { emptyView, type StoredEvent, type View } from '../../projections/view.js';
 import { decodeEvent, salvageId } from '../../streams/decode.js';

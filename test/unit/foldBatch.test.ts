@@ -1,14 +1,28 @@
-// A batch fold (transient maps) against the reference, one persistent `step` per message: the same
-// view, the same iteration order of every collection, the same touched records and outcomes, also
-// when a reducer throws halfway through a batch after it has already edited the transient maps.
+// The runner cut once per batch (transient maps all along) against the reference, a cut after every
+// message: the same view, the same iteration order of every collection, the same touched records and
+// verdicts, also when a reducer throws halfway through a batch after it has already edited the maps.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { fold, foldTouched, step, type Folded } from '../../projections/evolve.js';
+import { decodeEntry } from '../../projections/entry.js';
+import { fold as foldEntries, Runner } from '../../projections/runner.js';
 import type { Touched } from '../../projections/draft.js';
 import { COLLECTIONS, emptyView, type FileRecord, type StoredEvent, type View } from '../../projections/view.js';
 import { scenarioArb } from '../support/arbitraries.js';
-import { fileRegistered, fileUpdated, regionRegistered, storedLog, syncRequested } from '../support/events.js';
+import { fileRegistered, fileUpdated, foldStored as fold, regionRegistered, stepStored as step, storedLog, syncRequested } from '../support/events.js';
+
+type Folded = { readonly seq: number; readonly event: unknown; readonly rejected: boolean };
+
+/** One runner over all of `msgs`, cut once at the end. */
+const foldTouched = (view: View, msgs: readonly StoredEvent[]) => {
+  const runner = new Runner(view);
+  const events: Folded[] = [];
+  for (const m of msgs) {
+    const v = runner.apply(decodeEntry(m));
+    if (v !== null) events.push({ seq: v.seq, event: v.event, rejected: v.rejection !== null });
+  }
+  return { ...runner.cut(), events };
+};
 
 fc.configureGlobal({ includeErrorInReport: true });
 
@@ -22,7 +36,7 @@ const stepped = (view: View, msgs: readonly StoredEvent[]): Reference => {
     const s = step(current, msg);
     if (msg.seq > current.seq) {
       for (const t of s.touched) if (!touched.has(`${t.collection}/${t.key}`)) touched.set(`${t.collection}/${t.key}`, t);
-      events.push({ seq: msg.seq, event: s.event, rejected: s.touched.some((t) => t.collection === 'rejected') });
+      events.push({ seq: msg.seq, event: s.event, rejected: s.verdict?.rejection != null });
     }
     current = s.view;
   }
@@ -39,6 +53,7 @@ const sameAsStepping = (view: View, msgs: readonly StoredEvent[]): void => {
   assert.deepStrictEqual(batch.touched, expected.touched);
   assert.deepStrictEqual(batch.events, expected.events);
   assert.deepStrictEqual(shape(fold(view, msgs)), shape(expected.view));
+  assert.deepStrictEqual(shape(foldEntries(view, msgs.map(decodeEntry))), shape(expected.view));
 };
 
 /** A view no reducer can handle: every file's locations are gone, so installing a version throws. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decideHealth, effectiveRegionState, verdictAt } from '../../projections/health.js';
 import { emptyView } from '../../projections/view.js';
-import { fold } from '../../projections/evolve.js';
+import { foldStored as fold } from '../support/events.js';
 import { stored, regionRegistered, regionHeartbeat } from '../support/events.js';
 
 const policy = { heartbeatIntervalMs: 1000, degradedAfterMissed: 3, offlineAfterMs: 10_000 };

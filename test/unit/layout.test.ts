@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Map as IMap, List } from 'immutable';
-import { fold } from '../../projections/evolve.js';
+import { foldStored as fold } from '../support/events.js';
 import { canonicalJson } from '../../projections/layout.js';
 import { COLLECTIONS, emptyView } from '../../projections/view.js';
 import { scenarioArb } from '../support/arbitraries.js';

@@ -4,7 +4,7 @@
 // policy changes, time passing past flush intervals and retry times).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { step } from '../../projections/evolve.js';
+import { stepStored as step } from '../support/events.js';
 import { decideSync, type SyncSettings } from '../../projections/sync.js';
 import { emptyView, type View } from '../../projections/view.js';
 import type { CoordinatorEvent } from '../../streams/events.js';
