@@ -90,3 +90,30 @@ export const park = (d: Draft, entry: LogEntry, error: unknown): { readonly draf
   const r = rejection('failed_precondition', WHOLE_EVENT, `internal error while applying: ${error instanceof Error ? error.message : String(error)}`);
   return { draft: reject(d, entry, r), verdict: { seq: entry.seq, event: entry.event, decision: null, rejection: r } };
 };
+
+/** The records `decide` reads for an event (besides, for conflict.resolved, the conflict's file). */
+export type Needs = { readonly files: readonly string[]; readonly regions: readonly string[]; readonly conflicts: readonly string[]; readonly policies: readonly string[] };
+
+export const needsOf = (event: CoordinatorEvent): Needs => {
+  const none: Needs = { files: [], regions: [], conflicts: [], policies: [] };
+  switch (event.type) {
+    case 'file.registered':
+    case 'file.updated':
+      return { ...none, files: [event.file.fileId], regions: [event.region] };
+    case 'file.deleted':
+      return { ...none, files: [event.fileId], regions: [event.region] };
+    case 'sync.acked':
+      return { ...none, files: event.files.map((f) => f.fileId), regions: [event.region] };
+    case 'region.registered':
+    case 'region.deregistered':
+    case 'region.heartbeat':
+    case 'region.health':
+    case 'sync.requested':
+    case 'sync.demanded':
+      return { ...none, regions: [event.region] };
+    case 'conflict.resolved':
+      return { ...none, conflicts: [event.conflictId] };
+    case 'policy.set':
+      return { ...none, policies: [event.pattern] };
+  }
+};

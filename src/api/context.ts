@@ -9,11 +9,17 @@ import type { CoordinatorEvent } from '../../streams/events.js';
 import type { Appender } from '../nats/appender.js';
 import type { Logger } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
-import { apiError, fromRejection, invalid, toServiceError, type ApiError } from './errors.js';
+import { apiError, fromRejectedEntry, fromRejection, invalid, toServiceError, type ApiError, type FieldNames } from './errors.js';
 import type { ReadOptions, WriteOptions } from './requests.js';
 import { memorySnapshot, type Snapshot } from './snapshot.js';
 import type { ViewReader, ViewSnapshot } from './viewReader.js';
-import type { View } from '../../projections/view.js';
+import { Map as IMap } from 'immutable';
+import { decide, needsOf } from '../../projections/decider.js';
+import type { Decision } from '../../projections/decision.js';
+import { entryOf } from '../../projections/entry.js';
+import type { Rejection } from '../../projections/rejection.js';
+import { emptyView, type View } from '../../projections/view.js';
+import { subjectFor } from '../../streams/subjects.js';
 
 export type ApiDeps = {
   readonly appender: Appender;
@@ -61,44 +67,97 @@ export const envelope = (write: WriteOptions) => ({
 export const unavailable = (what: string, error: unknown): ApiError =>
   apiError('UNAVAILABLE', `${what}: ${error instanceof Error ? error.message : String(error)}`);
 
+/** What the fold made of a write it was waited for. */
+export type Folded = 'applied' | 'conflict';
+
+export type Submitted = {
+  readonly write: WriteResult;
+  /** The decider's verdict on the view this instance had: why the event was appended (or, for no_op, not). */
+  readonly decision: Decision;
+  /** With `wait`: the fold's own verdict for this event; null when not waited for. */
+  readonly folded: Folded | null;
+  /** The records the decision was made on (at `state.seq`). */
+  readonly state: View;
+};
+
+export type SubmitOptions = {
+  readonly wait: boolean;
+  /** How the request spells the event's fields, for messages. */
+  readonly names?: FieldNames;
+  /** A change the decider finds EQUAL to the stored version is not appended (Update's NO_OP). */
+  readonly skipNoOp?: boolean;
+  /** Extra trailers for a refusal (e.g. the current version with ABORTED). */
+  readonly details?: (r: Rejection, state: View) => Record<string, unknown> | undefined;
+};
+
+const mapOf = <V>(records: Map<string, V>): IMap<string, V> => IMap(records);
+
 /**
- * Appends an event; with `wait`, waits for the view to apply it and reports the fold's verdict
- * (a rejected event becomes the matching error). Never reports success for an event not stored.
+ * The records `decide` reads: the committed view in memory when this process has one at least as
+ * new as the checkpoint it has seen, else exactly those records from etcd at one checkpoint.
  */
-export const append = async (deps: ApiDeps, call: Call, candidate: unknown, wait: boolean): Result<WriteResult> => {
+const stateFor = async (deps: ApiDeps, event: CoordinatorEvent): Promise<View> => {
+  const memory = deps.committed?.();
+  if (memory !== undefined && memory.seq >= deps.reader.latest) return memory;
+  const at = deps.reader.snapshot();
+  const needs = needsOf(event);
+  const [files, regions, conflicts, policies, rejected] = await Promise.all([
+    at.getMany('files', needs.files), at.getMany('regions', needs.regions), at.getMany('conflicts', needs.conflicts),
+    at.getMany('policies', needs.policies), at.getMany('rejected', [event.id]),
+  ]);
+  for (const c of conflicts.values()) {
+    const file = await at.get('files', c.fileId);
+    if (file !== undefined) files.set(file.fileId, file);
+  }
+  return { ...emptyView(), seq: at.seq, files: mapOf(files), regions: mapOf(regions), conflicts: mapOf(conflicts), policies: mapOf(policies), rejected: mapOf(rejected) };
+};
+
+/**
+ * Judges an event with the domain's own `decide` on the view this instance has (a refusal appends
+ * nothing), appends the bytes encoded here once, and with `wait` reports the fold's verdict for it
+ * (a rejection becomes the matching status). Never reports success for an event not stored.
+ */
+export const submit = async (deps: ApiDeps, call: Call, candidate: unknown, o: SubmitOptions): Result<Submitted> => {
   const checked = decodeValue(candidate);
   if (E.isLeft(checked)) return E.left(invalid(checked.left));
   const event: CoordinatorEvent = checked.right;
+  const data = new TextEncoder().encode(JSON.stringify(event));
   // JetStream refuses a larger message, and retrying cannot help: say so instead of UNAVAILABLE.
-  const bytes = Buffer.byteLength(JSON.stringify(event));
-  if (bytes > MAX_EVENT_BYTES) {
-    return E.left(invalid(`(request): the event it would append is ${bytes} bytes, more than the ${MAX_EVENT_BYTES} an event may have; send less (shorter attributes or path, fewer ids)`));
+  if (data.byteLength > MAX_EVENT_BYTES) {
+    return E.left(invalid(`(request): the event it would append is ${data.byteLength} bytes, more than the ${MAX_EVENT_BYTES} an event may have; send less (shorter attributes or path, fewer ids)`));
+  }
+  const subject = subjectFor(event);
+  const state = await stateFor(deps, event);
+  const decided = decide(state, entryOf(event, subject, state.seq + 1, new Date().toISOString()), event);
+  if (E.isLeft(decided)) return E.left(fromRejection(decided.left, o.names, o.details?.(decided.left, state)));
+  const decision = decided.right;
+  if (o.skipNoOp === true && decision.kind === 'no_op') {
+    return E.right({ write: { sequence: '0', event_id: '', duplicate: false, view_reached: true, view_sequence: String(state.seq) }, decision, folded: null, state });
   }
   if (!deps.natsConnected()) return E.left(apiError('UNAVAILABLE', 'event not stored: NATS is unreachable; retry with the same event_id'));
   let stored;
   try {
     // Leave time to answer before the caller's deadline: an unacknowledged write is an error, not a timeout.
-    stored = await deps.appender.append(event, call.deadline - 250);
+    stored = await deps.appender.appendBytes(subject, data, event.id, event.type, call.deadline - 250);
   } catch (error) {
     return E.left(unavailable('event not stored (NATS JetStream did not acknowledge it)', error));
   }
   deps.log.info({ eventId: event.id, seq: stored.seq, type: event.type, duplicate: stored.duplicate }, 'event appended via API');
-  const result: WriteResult = {
-    sequence: String(stored.seq),
-    event_id: event.id,
-    duplicate: stored.duplicate,
-    view_reached: false,
-    view_sequence: '0',
-  };
-  if (!wait) return E.right(result);
+  const write: WriteResult = { sequence: String(stored.seq), event_id: event.id, duplicate: stored.duplicate, view_reached: false, view_sequence: '0' };
+  if (!o.wait) return E.right({ write, decision, folded: null, state });
   const reached = await deps.reader.waitFor(stored.seq, call.deadline);
   if (!reached) {
     return E.left(apiError('DEADLINE_EXCEEDED', `event ${event.id} stored at sequence ${stored.seq}, but the view had not applied it by the deadline`));
   }
   const rejected = await deps.reader.rejected(event.id);
-  if (rejected !== undefined) return E.left(fromRejection(rejected.reason));
-  return E.right({ ...result, view_reached: true, view_sequence: String(deps.reader.latest) });
+  if (rejected !== undefined) return E.left(fromRejectedEntry(rejected, o.names));
+  const folded: Folded = (await deps.reader.conflict(event.id)) !== undefined ? 'conflict' : 'applied';
+  return E.right({ write: { ...write, view_reached: true, view_sequence: String(deps.reader.latest) }, decision, folded, state });
 };
+
+/** `submit` for callers that only need the write's result. */
+export const append = async (deps: ApiDeps, call: Call, candidate: unknown, wait: boolean, names?: FieldNames): Result<WriteResult> =>
+  E.map((s: Submitted) => s.write)(await submit(deps, call, candidate, names === undefined ? { wait } : { wait, names }));
 
 /** Read-your-writes: waits until the view reflects `read.min_sequence`; the view in etcd from then on. */
 export const readAt = async (deps: ApiDeps, call: Call, read: ReadOptions): Result<ViewSnapshot> => {

@@ -1,5 +1,7 @@
 // Errors are values inside the API (Either<ApiError, _>) and become gRPC statuses in one place.
 import * as grpc from '@grpc/grpc-js';
+import { WHOLE_EVENT, type Rejection, type RejectionCode } from '../../projections/rejection.js';
+import type { RejectedEntry } from '../../projections/view.js';
 
 export type ApiErrorCode =
   | 'INVALID_ARGUMENT' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'ABORTED' | 'FAILED_PRECONDITION'
@@ -39,10 +41,39 @@ export const toServiceError = (e: ApiError): Partial<grpc.StatusObject> => {
   return { code: grpc.status[e.code], details: notes.length > 0 ? `${message} (${notes.join('; ')})` : message, metadata };
 };
 
-/** Maps a rejection reason from the fold to the status a caller expects. */
-export const fromRejection = (reason: string): ApiError => {
-  if (/is not registered|no conflict/.test(reason)) return apiError('NOT_FOUND', reason);
-  if (/already registered/.test(reason)) return apiError('ALREADY_EXISTS', reason);
-  if (/stale write|older than/.test(reason)) return apiError('ABORTED', reason);
-  return apiError('FAILED_PRECONDITION', reason);
+/** The one table from the domain's rejection codes to gRPC statuses (REST maps the same codes). */
+export const STATUS_OF_REJECTION: Readonly<Record<RejectionCode, ApiErrorCode>> = {
+  not_found: 'NOT_FOUND',
+  already_exists: 'ALREADY_EXISTS',
+  stale: 'ABORTED',
+  conflict: 'ABORTED',
+  failed_precondition: 'FAILED_PRECONDITION',
+  invalid: 'INVALID_ARGUMENT',
+};
+
+/** How a request spells the event fields it was built from: event field (or its first segments) → request field. */
+export type FieldNames = Readonly<Record<string, string>>;
+
+const snake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** `file.fileId` → `metadata.file_id` (with names { file: 'metadata' }); unknown roots are snake-cased. */
+export const requestField = (field: string, names: FieldNames): string => {
+  if (field === WHOLE_EVENT) return '(request)';
+  const parts = field.split('.');
+  for (let n = parts.length; n > 0; n--) {
+    const mapped = names[parts.slice(0, n).join('.')];
+    if (mapped !== undefined) return [mapped, ...parts.slice(n).map(snake)].join('.');
+  }
+  return parts.map(snake).join('.');
+};
+
+/** A rejection as the caller's status, naming the field as the request spells it. */
+export const fromRejection = (r: Pick<Rejection, 'code' | 'field' | 'reason'>, names: FieldNames = {}, details?: Record<string, unknown>): ApiError =>
+  apiError(STATUS_OF_REJECTION[r.code], r.field === WHOLE_EVENT ? r.reason : `${requestField(r.field, names)}: ${r.reason}`, details);
+
+/** A rejection recorded in the view (its reason already reads `field: why`). */
+export const fromRejectedEntry = (e: RejectedEntry, names: FieldNames = {}): ApiError => {
+  const prefix = `${e.field}: `;
+  const reason = e.reason.startsWith(prefix) ? e.reason.slice(prefix.length) : e.reason;
+  return fromRejection({ code: e.code ?? 'failed_precondition', field: e.field ?? WHOLE_EVENT, reason }, names);
 };

@@ -89,7 +89,7 @@ describe('gRPC API on two instances', () => {
     assert.equal(equal.outcome, 'NO_OP');
     assert.equal(equal.write.sequence, '0', 'nothing appended');
 
-    const stale = failed(await call(B.MetadataService, 'Update', { region_id: 'r1', metadata: meta('f2', { r1: 1 }) }), grpc.status.ABORTED, /before the stored version/);
+    const stale = failed(await call(B.MetadataService, 'Update', { region_id: 'r1', metadata: meta('f2', { r1: 1 }) }), grpc.status.ABORTED, /before the file.s current clock/);
     const current = detail(stale, 'current-version') as { metadata: { size: string; vector_clock: Record<string, string> } };
     assert.equal(current.metadata.size, '2048');
     assert.deepEqual(current.metadata.vector_clock, { r1: '2' });

@@ -3,10 +3,12 @@ import * as E from 'fp-ts/lib/Either.js';
 import type * as grpc from '@grpc/grpc-js';
 import { compareVectorClocks } from '../../../projections/vectorClock.js';
 import { append, decodeRequest, envelope, readAt, unary, type ApiDeps, type Call, type Result } from '../context.js';
-import { apiError } from '../errors.js';
 import { conflict } from '../present.js';
 import { DetectRequest, ListConflictsRequest, ResolveRequest } from '../requests.js';
 import { fileOf } from './metadata.js';
+
+/** How Resolve requests spell the event's fields. */
+const RESOLVE_FIELDS = { conflictId: 'conflict_id', 'choice.keep': 'keep', 'choice.merged': 'merged', operator: 'operator', at: 'write.at' };
 
 export const conflictService = (deps: ApiDeps): grpc.UntypedServiceImplementation => ({
   Detect: unary(deps, 'Detect', (request: unknown): Result<unknown> => {
@@ -20,14 +22,9 @@ export const conflictService = (deps: ApiDeps): grpc.UntypedServiceImplementatio
     const req = decodeRequest(ResolveRequest, request);
     if (E.isLeft(req)) return req;
     const r = req.right;
-    const existing = await deps.reader.conflict(r.conflict_id);
-    if (existing === undefined) return E.left(apiError('NOT_FOUND', `conflict_id: no conflict ${r.conflict_id}`));
-    if (existing.status !== 'open') {
-      return E.left(apiError('FAILED_PRECONDITION', `conflict_id: ${r.conflict_id} is ${existing.status}${existing.resolution ? ` (by ${existing.resolution.by})` : ''}`));
-    }
     const choice = r.choice === 'keep' ? { keep: r.keep } : { merged: fileOf(r.merged) };
     const event = { ...envelope(r.write), type: 'conflict.resolved', operator: r.operator, conflictId: r.conflict_id, choice };
-    return E.map((w) => ({ write: w }))(await append(deps, call, event, r.write?.wait_for_view ?? false));
+    return E.map((w) => ({ write: w }))(await append(deps, call, event, r.write?.wait_for_view ?? false, RESOLVE_FIELDS));
   }),
 
   ListConflicts: unary(deps, 'ListConflicts', async (request: unknown, call: Call): Result<unknown> => {

@@ -1,11 +1,10 @@
 // MetadataService: Get, Update (vector-clock checked), Register, GetLocations, BatchGet.
 import * as E from 'fp-ts/lib/Either.js';
 import type * as grpc from '@grpc/grpc-js';
-import { compareVectorClocks, normalizeClock } from '../../../projections/vectorClock.js';
 import { policyAmong } from '../../../projections/policies.js';
 import type { FileRecord } from '../../../projections/view.js';
-import { append, decodeRequest, envelope, readPoint, unary, type ApiDeps, type Call, type Result } from '../context.js';
-import { MAX_DETAIL_BYTES, apiError } from '../errors.js';
+import { append, decodeRequest, envelope, readPoint, submit, unary, type ApiDeps, type Call, type Result, type Submitted } from '../context.js';
+import { MAX_DETAIL_BYTES, apiError, type FieldNames } from '../errors.js';
 import { globalFile } from '../present.js';
 import { batchGetResponse, getResponse, locationsResponse } from '../wire.js';
 import { BatchGetRequest, GetRequest, RegisterRequest, UpdateRequest, type ProtoFileMetadata } from '../requests.js';
@@ -42,6 +41,9 @@ const demandIfOnDemand = async (deps: ApiDeps, call: Call, region: string, file:
   if (E.isLeft(written)) deps.log.warn({ region, fileId: file.fileId, err: written.left.message }, 'could not record an on-demand request');
 };
 
+/** How Register and Update requests spell the change event's fields. */
+const FILE_FIELDS: FieldNames = { file: 'metadata', fileId: 'metadata.file_id', clock: 'metadata.vector_clock', region: 'region_id', at: 'write.at' };
+
 const notFound = (fileId: string) => apiError('NOT_FOUND', `file_id: ${fileId} is not registered`);
 
 /** ABORTED's trailer: the stored version, without attributes and locations when too large for a trailer (Get has them). */
@@ -67,38 +69,35 @@ export const metadataService = (deps: ApiDeps): grpc.UntypedServiceImplementatio
     const req = decodeRequest(RegisterRequest, request);
     if (E.isLeft(req)) return req;
     const { region_id, metadata, replicas, write } = req.right;
-    const existing = await deps.reader.file(metadata.file_id);
-    if (existing !== undefined && !(existing.deleted && compareVectorClocks(metadata.vector_clock, existing.clock) === 'AFTER')) {
-      return E.left(apiError('ALREADY_EXISTS', `metadata.file_id: ${metadata.file_id} is already registered`));
-    }
-    const result = await append(deps, call, changeOf(envelope(write), 'file.registered', region_id, metadata, replicas), write?.wait_for_view ?? false);
-    return E.map((w) => ({ write: w }))(result);
+    const result = await submit(deps, call, changeOf(envelope(write), 'file.registered', region_id, metadata, replicas), { wait: write?.wait_for_view ?? false, names: FILE_FIELDS });
+    return E.map((s: Submitted) => ({ write: s.write }))(result);
   }),
 
   Update: unary(deps, 'Update', async (request: unknown, call: Call): Result<unknown> => {
     const req = decodeRequest(UpdateRequest, request);
     if (E.isLeft(req)) return req;
     const { region_id, metadata, write } = req.right;
-    const current = await deps.reader.file(metadata.file_id);
-    if (current === undefined) return E.left(notFound(metadata.file_id));
-    const relation = compareVectorClocks(metadata.vector_clock, current.clock);
-    if (relation === 'EQUAL') {
-      const view = await deps.reader.checkpoint();
-      return E.right({ write: { sequence: '0', event_id: '', duplicate: false, view_reached: true, view_sequence: String(view) }, outcome: 'NO_OP', conflict_id: '', current: globalFile(current) });
-    }
-    if (relation === 'BEFORE') {
-      return E.left(apiError('ABORTED',
-        `metadata.vector_clock: ${JSON.stringify(normalizeClock(metadata.vector_clock))} is before the stored version ${JSON.stringify(current.clock)}; fetch it and retry`,
-        { 'current-version': currentVersion(current) }));
-    }
-    const base = envelope(write);
-    const result = await append(deps, call, changeOf(base, metadata.deleted ? 'file.deleted' : 'file.updated', region_id, metadata, 0), write?.wait_for_view ?? false);
-    return E.map((w) => ({
+    const event = changeOf(envelope(write), metadata.deleted ? 'file.deleted' : 'file.updated', region_id, metadata, 0);
+    const result = await submit(deps, call, event, {
+      wait: write?.wait_for_view ?? false,
+      names: FILE_FIELDS,
+      skipNoOp: true,
+      details: (r, state) => {
+        const current = state.files.get(metadata.file_id);
+        return r.code === 'stale' && current !== undefined ? { 'current-version': currentVersion(current) } : undefined;
+      },
+    });
+    if (E.isLeft(result)) return result;
+    const { write: w, decision, folded, state } = result.right;
+    // The outcome is the fold's own verdict when waited for; otherwise the event is only known to be stored.
+    const outcome = decision.kind === 'no_op' ? 'NO_OP' : folded === 'conflict' ? 'CONFLICT' : folded === 'applied' ? 'APPLIED' : 'ACCEPTED';
+    const current = state.files.get(metadata.file_id);
+    return E.right({
       write: w,
-      outcome: relation === 'CONCURRENT' ? 'CONFLICT' : 'APPLIED',
-      conflict_id: relation === 'CONCURRENT' ? base.id : '',
-      current: globalFile(current),
-    }))(result);
+      outcome,
+      conflict_id: outcome === 'CONFLICT' ? event.id : '',
+      ...(current === undefined ? {} : { current: globalFile(current) }),
+    });
   }),
 
   GetLocations: unary(deps, 'GetLocations', async (request: unknown, call: Call): Result<unknown> => {

@@ -7,6 +7,9 @@ import { apiError } from '../errors.js';
 import { region } from '../present.js';
 import { DeregisterRequest, GetActiveRegionsRequest, GetRegionRequest, HeartbeatRequest, RegisterRegionRequest } from '../requests.js';
 
+/** How Deregister and Heartbeat requests spell the event's fields. */
+const REGION_FIELDS = { region: 'region_id', at: 'write.at' };
+
 const written = E.map((w: unknown) => ({ write: w }));
 
 export const regionService = (deps: ApiDeps): grpc.UntypedServiceImplementation => ({
@@ -19,30 +22,26 @@ export const regionService = (deps: ApiDeps): grpc.UntypedServiceImplementation 
       location: { latitude: r.location.latitude, longitude: r.location.longitude, ...(r.location.name ? { name: r.location.name } : {}) },
       capacity: { totalBytes: r.capacity.total_bytes },
     };
-    return written(await append(deps, call, event, write?.wait_for_view ?? false));
+    return written(await append(deps, call, event, write?.wait_for_view ?? false, { region: 'region.id', at: 'write.at' }));
   }),
 
   Deregister: unary(deps, 'Deregister', async (request: unknown, call: Call): Result<unknown> => {
     const req = decodeRequest(DeregisterRequest, request);
     if (E.isLeft(req)) return req;
     const { region_id, reason, write } = req.right;
-    const existing = await deps.reader.region(region_id);
-    if (existing === undefined || !existing.active) return E.left(apiError('NOT_FOUND', `region_id: ${region_id} is not a registered region`));
     const event = { ...envelope(write), type: 'region.deregistered', region: region_id, ...(reason ? { reason } : {}) };
-    return written(await append(deps, call, event, write?.wait_for_view ?? false));
+    return written(await append(deps, call, event, write?.wait_for_view ?? false, REGION_FIELDS));
   }),
 
   Heartbeat: unary(deps, 'Heartbeat', async (request: unknown, call: Call): Result<unknown> => {
     const req = decodeRequest(HeartbeatRequest, request);
     if (E.isLeft(req)) return req;
     const { region_id, status, write } = req.right;
-    const existing = await deps.reader.region(region_id);
-    if (existing === undefined || !existing.active) return E.left(apiError('NOT_FOUND', `region_id: ${region_id} is not a registered region`));
     const event = {
       ...envelope(write), type: 'region.heartbeat', region: region_id,
       status: { state: status.state.toLowerCase(), syncLag: status.sync_lag, storageUsed: status.storage_used, loadLevel: status.load_level },
     };
-    return written(await append(deps, call, event, write?.wait_for_view ?? false));
+    return written(await append(deps, call, event, write?.wait_for_view ?? false, REGION_FIELDS));
   }),
 
   GetActiveRegions: unary(deps, 'GetActiveRegions', async (request: unknown, call: Call): Result<unknown> => {

@@ -11,11 +11,14 @@ import { changeOf } from './metadata.js';
 
 const TYPES = { CREATED: 'file.registered', UPDATED: 'file.updated', DELETED: 'file.deleted' } as const;
 
+/** How HandleChange and BroadcastChange requests spell the change event's fields. */
+const CHANGE_FIELDS = { file: 'event.metadata', fileId: 'event.metadata.file_id', clock: 'event.metadata.vector_clock', region: 'event.region_id', at: 'event.timestamp', replicas: 'event.replicas' };
+
 const appendChange = (deps: ApiDeps, call: Call, e: ChangeEvent, wait: boolean) =>
   append(deps, call, changeOf(
     envelope({ event_id: e.event_id, at: e.timestamp, wait_for_view: wait }),
     TYPES[e.type], e.region_id, e.metadata, e.replicas,
-  ), wait);
+  ), wait, CHANGE_FIELDS);
 
 export const syncService = (deps: ApiDeps): grpc.UntypedServiceImplementation => ({
   HandleChange: unary(deps, 'HandleChange', async (request: unknown, call: Call): Result<unknown> => {
@@ -60,7 +63,7 @@ export const syncService = (deps: ApiDeps): grpc.UntypedServiceImplementation =>
       ...envelope(write),
       type: 'sync.acked', region: region_id, files: found.items.map((p) => ({ fileId: p.fileId, clock: p.clock })),
     };
-    const written = await append(deps, call, ack, write?.wait_for_view ?? false);
+    const written = await append(deps, call, ack, write?.wait_for_view ?? false, { region: 'region_id', at: 'write.at' });
     return E.map((w) => ({ write: w, acked_file_ids: found.items.map((p) => p.fileId), unknown_event_ids: event_ids.filter((id) => !known.has(id)) }))(written);
   }),
 });
