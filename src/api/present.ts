@@ -2,7 +2,7 @@
 // files and locations without them (wire.ts); test/unit/wire.test.ts holds the two to the same bytes.
 import type { VectorClock } from '../../streams/events.js';
 import { effectiveRegionState } from '../../projections/health.js';
-import type { ConflictRecord, FileRecord, PendingChange, RegionLocation, RegionRecord, VersionSnapshot } from '../../projections/view.js';
+import type { ConflictRecord, FileRecord, PendingChange, RegionLocation, RegionRecord, RejectedEntry, VersionSnapshot } from '../../projections/view.js';
 
 export type ProtoTimestamp = { seconds: string; nanos: number };
 
@@ -102,4 +102,16 @@ export const pending = (p: PendingChange) => ({
   sequence: String(p.seq),
   vector_clock: clock(p.clock),
   deleted: p.deleted,
+});
+
+export const rejectionOf = (r: RejectedEntry) => ({
+  sequence: String(r.seq),
+  event_id: r.eventId ?? '',
+  type: r.type ?? '',
+  region: r.region ?? '',
+  code: r.code ?? '',
+  field: r.field ?? '',
+  reason: r.reason,
+  subject: r.subject,
+  stored_at: timestamp(r.storedAt),
 });

@@ -155,3 +155,25 @@ export const DeregisterRequest = t.type({ region_id: RegionId, reason: Text(1024
 export const HeartbeatRequest = t.type({ region_id: RegionId, status: ProtoRegionStatus, write: WriteOptions });
 export const GetActiveRegionsRequest = t.type({ read: ReadOptions });
 export const GetRegionRequest = t.type({ region_id: RegionId, read: ReadOptions });
+
+/** An RFC 3339 time as a string field: empty means "no bound". */
+const OptionalInstant = new t.Type<number | undefined, string, unknown>(
+  'RFC 3339 time (e.g. 2026-11-25T10:00:00Z) or empty',
+  (u): u is number | undefined => u === undefined || typeof u === 'number',
+  (u, c) => {
+    if (u === '' || u === undefined || u === null) return t.success(undefined);
+    const ms = typeof u === 'string' && /^\d{4}-\d\d-\d\dT/.test(u) ? Date.parse(u) : Number.NaN;
+    return Number.isFinite(ms) ? t.success(ms) : t.failure(u, c);
+  },
+  (a) => (a === undefined ? '' : new Date(a).toISOString()),
+);
+
+export const ListRejectionsRequest = t.type({
+  region: t.union([t.literal(''), RegionId]),
+  code: t.keyof({ '': null, not_found: null, already_exists: null, stale: null, conflict: null, failed_precondition: null, invalid: null }),
+  stored_after: OptionalInstant,
+  stored_before: OptionalInstant,
+  page_size: PageSize,
+  page_token: PageToken,
+  read: ReadOptions,
+});

@@ -11,6 +11,7 @@ import { UnparsableRequest, type ApiDeps } from './context.js';
 import { Encoded } from './wire.js';
 import { instrumented } from './instrument.js';
 import { PACKAGE, SERVICES, packageDefinition, serviceDefinition } from './proto.js';
+import { auditService } from './services/audit.js';
 import { conflictService } from './services/conflicts.js';
 import { metadataService } from './services/metadata.js';
 import { regionService } from './services/regions.js';
@@ -56,6 +57,7 @@ export const startApiServer = async (
   server.addService(tolerant(serviceDefinition('SyncService')), instrumented('SyncService', syncService(deps), deps.metrics));
   server.addService(tolerant(serviceDefinition('ConflictService')), instrumented('ConflictService', conflictService(deps), deps.metrics));
   server.addService(tolerant(serviceDefinition('RegionService')), instrumented('RegionService', regionService(deps), deps.metrics));
+  server.addService(tolerant(serviceDefinition('AuditService')), instrumented('AuditService', auditService(deps), deps.metrics));
 
   const names = ['', ...SERVICES.map((s) => `${PACKAGE}.${s}`)];
   const health = new HealthImplementation(Object.fromEntries(names.map((n) => [n, 'NOT_SERVING'])));

@@ -19,6 +19,7 @@ export const connectClients = (port: number): Clients => {
     SyncService: make('SyncService'),
     ConflictService: make('ConflictService'),
     RegionService: make('RegionService'),
+    AuditService: make('AuditService'),
   };
   return { ...clients, address, close: () => Object.values(clients).forEach((c) => c.close()) };
 };
