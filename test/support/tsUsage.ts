@@ -45,7 +45,9 @@ export const usage = (dirs: readonly string[]): Usage => {
         ? checker.getTypeAtLocation(parent.expression).getProperty(id.text)
         : undefined;
     }
-    return checker.getSymbolAtLocation(id);
+    const symbol = checker.getSymbolAtLocation(id);
+    // An imported name: the declaration it imports.
+    return symbol !== undefined && (symbol.flags & ts.SymbolFlags.Alias) !== 0 ? checker.getAliasedSymbol(symbol) : symbol;
   };
 
   const usesOf = (declarations: readonly ts.Declaration[], under: readonly string[]): Map<ts.Declaration, Use[]> => {
