@@ -32,7 +32,7 @@ const isMetric = (v: unknown): v is Counter | Gauge | Histogram | Summary =>
 describe(`${DOC} against ${SOURCE}`, () => {
   const documented = documentedMetrics();
   const registered = createMetrics(true).registry.getMetricsAsArray().map((m) => m.name);
-  const own = Object.entries(createMetrics(false)).filter((e): e is [string, Counter | Gauge | Histogram | Summary] => isMetric(e[1]));
+  const own = Object.entries(createMetrics(false) as Record<string, unknown>).filter((e): e is [string, Counter | Gauge | Histogram | Summary] => isMetric(e[1]));
 
   test('every documented metric is registered, and every registered metric is documented', () => {
     for (const d of documented) {
