@@ -116,6 +116,7 @@ export const startCoordinator = async (
   const appender = createAppender(nats.js, { stream: config.nats.stream }, log, metrics);
   const reader = new ViewReader(etcd, viewPrefix(config), config.projector.max_txn_ops);
   await retrying(() => reader.start(), (err, attempt) => log.warn({ err, attempt }, 'cannot read the view from etcd yet; retrying'));
+  metrics.readStreamFrom({ streamEnd: () => lastSequence(nats.jsm, config.nats.stream), checkpoint: () => reader.latest });
   // The newest view known committed in etcd (warm standby, or the last batch this instance led):
   // point reads are served from it, and it outlives a term so a lost campaign reloads nothing.
   let committed: View | undefined;

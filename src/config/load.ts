@@ -13,6 +13,11 @@ const describe = (value: unknown): string => {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 };
 
+/** Keys that existed once: a file still naming one is told why it is gone and what to do. */
+export const RETIRED: Readonly<Record<string, string>> = {
+  'nats.cluster_id': 'it named a NATS Streaming cluster and was never read; JetStream has no cluster id: delete the line',
+};
+
 const envName = (section: string, key: string): string => `JZSE_${section}_${key}`.toUpperCase();
 
 const fromEnv = (value: string, isList: boolean): unknown => {
@@ -40,7 +45,10 @@ const merge = (raw: Raw, source: unknown, sourceName: string, origin: Origin): s
     }
     for (const [key, value] of Object.entries(values as Record<string, unknown>)) {
       if (!(key in target)) {
-        problems.push(`${section}.${key}: unknown key in ${sourceName}; allowed: ${Object.keys(target).join(', ')}`);
+        const retired = RETIRED[`${section}.${key}`];
+        problems.push(retired === undefined
+          ? `${section}.${key}: unknown key in ${sourceName}; allowed: ${Object.keys(target).join(', ')}`
+          : `${section}.${key}: no longer a key (${sourceName}): ${retired}`);
         continue;
       }
       target[key] = value;

@@ -46,7 +46,6 @@ export const ConfigCodec = t.type({
   }),
   nats: t.type({
     url: t.union([Url(['nats', 'tls']), t.null]),
-    cluster_id: text('name of 1-64 chars of A-Z a-z 0-9 . _ -', /^[A-Za-z0-9._-]{1,64}$/),
     stream: text('stream name of A-Z a-z 0-9 _ -', /^[A-Za-z0-9_-]{1,64}$/),
     replicas: int(1, 5),
     duplicate_window: Duration,
@@ -89,7 +88,7 @@ export const DEFAULTS = {
   coordinator: { id: 'coordinator-1', data_dir: '.jzse', metrics_port: 9464, log_level: 'info' },
   // No endpoints / url: start etcd and nats-server as child processes (the embedded local stack).
   etcd: { endpoints: [], dial_timeout: '5s', prefix: '/jzse', lease_ttl: '5s' },
-  nats: { url: null, cluster_id: 'jzse', stream: 'JZSE_EVENTS', replicas: 1, duplicate_window: '2m', max_bytes: 0 },
+  nats: { url: null, stream: 'JZSE_EVENTS', replicas: 1, duplicate_window: '2m', max_bytes: 0 },
   // broadcast_timeout: how long a region has to ack a request before it is asked again (doubling).
   sync: { default_strategy: 'lazy', batch_size: 100, broadcast_timeout: '10s', flush_interval: '1s', max_backoff: '5m', request_retention: '168h' },
   conflict: { default_strategy: 'last_writer_wins', auto_resolve: true },
