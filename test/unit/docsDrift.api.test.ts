@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import { REJECTION_CODES, type RejectionCode } from '../../projections/rejection.js';
+import { STATUS_OF_REJECTION } from '../../src/api/errors.js';
 import ts from 'typescript';
 import { codeSpans, readDoc, tableUnder } from '../support/markdown.js';
 import { ROOT, enclosing, usage } from '../support/tsUsage.js';
@@ -55,12 +57,15 @@ describe(`${DOC} against ${ERRORS}`, () => {
       const callExpr = use.node.parent;
       if (!ts.isCallExpression(callExpr) || callExpr.expression !== use.node) continue;
       const code = callExpr.arguments[0];
-      assert.ok(code !== undefined && ts.isStringLiteral(code), `${use.file}:${use.line}: apiError with a code that is not a literal`);
+      // The rejection table maps every domain code: each status in it is produced wherever the helper is called.
+      const fromTable = code !== undefined && ts.isElementAccessExpression(code) && code.expression.getText() === 'STATUS_OF_REJECTION';
+      assert.ok(code !== undefined && (ts.isStringLiteral(code) || fromTable), `${use.file}:${use.line}: apiError with a code that is not a literal`);
       if (use.file === ERRORS) {
         const helper = helpers.find((h) => enclosing(use.node, (n): n is ts.VariableDeclaration => n === h) !== undefined);
         if (helper === undefined || !calledOutside(helper)) continue;
       }
-      codes.set(code.text, [...(codes.get(code.text) ?? []), `${use.file}:${use.line}`]);
+      const texts = fromTable ? [...new Set(Object.values(STATUS_OF_REJECTION))] : [(code as ts.StringLiteral).text];
+      for (const text of texts) codes.set(text, [...(codes.get(text) ?? []), `${use.file}:${use.line}`]);
     }
     return codes;
   };
@@ -116,5 +121,14 @@ describe(`${DOC}: every example is one test/integration/apiDocs.test.ts runs`, (
       }
       i = end;
     }
+  });
+});
+
+describe(`${DOC}: the rejection code table`, () => {
+  test('lists every domain rejection code once, with the status STATUS_OF_REJECTION maps it to', () => {
+    const table = tableUnder(doc, DOC, '## Write semantics', ['rejection code', 'status', 'e.g.']);
+    const rows = table.rows.map((r) => [codeSpans(r[0] ?? '')[0] ?? '', codeSpans(r[1] ?? '')[0] ?? '']);
+    assert.deepEqual(rows.map(([c]) => c).sort(), [...REJECTION_CODES].sort());
+    for (const [code, status] of rows) assert.equal(status, STATUS_OF_REJECTION[code as RejectionCode], `${DOC}: ${code}`);
   });
 });
