@@ -1,6 +1,8 @@
 // Which rejected events an operator asked for: one predicate for the API and the CLI.
 import type { RejectionCode } from '../../projections/rejection.js';
 import type { RejectedEntry } from '../../projections/view.js';
+import type { AuditContext } from './context.js';
+import { values } from './status.js';
 
 export type RejectionFilter = {
   readonly region?: string;
@@ -20,3 +22,10 @@ export const matchesRejection = (f: RejectionFilter) => (e: RejectedEntry): bool
 
 /** Newest first: what an operator looks at first. */
 export const bySeqDescending = (a: RejectedEntry, b: RejectedEntry): number => b.seq - a.seq;
+
+/** Rejected events in the view (etcd), newest first, that match `f`: at most `limit`. */
+export const listRejections = async (ctx: AuditContext, f: RejectionFilter, limit: number): Promise<{ total: number; matching: number; rejections: RejectedEntry[] }> => {
+  const all = await values<RejectedEntry>(ctx, 'rejected');
+  const matching = all.filter(matchesRejection(f)).sort(bySeqDescending);
+  return { total: all.length, matching: matching.length, rejections: matching.slice(0, limit) };
+};

@@ -38,7 +38,7 @@ export type Status = {
   readonly snapshots: readonly number[];
 };
 
-const values = async <T>(ctx: AuditContext, collection: 'regions' | 'conflicts' | 'rejected'): Promise<T[]> => {
+export const values = async <T>(ctx: AuditContext, collection: 'regions' | 'conflicts' | 'rejected'): Promise<T[]> => {
   const kvs = await (await ctx.etcd()).getAll().prefix(`${ctx.viewPrefix}/${collection}/`).strings();
   const out: T[] = [];
   for (const v of Object.values(kvs)) {

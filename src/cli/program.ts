@@ -8,11 +8,13 @@ import { fileHistory } from '../audit/history.js';
 import { parsePoint, parseSeq, parseTime, type Point } from '../audit/points.js';
 import { rebuild, repairLive, takeSnapshot, type RebuildSummary, type RepairSummary, type SnapshotSummary } from '../audit/rebuild.js';
 import { checkTypes, planReplay, replay, REPLAY_TYPES, type ReplayFilter } from '../audit/replay.js';
+import { listRejections } from '../audit/rejections.js';
 import { listSnapshots } from '../audit/snapshots.js';
+import { REJECTION_CODES, type RejectionCode } from '../../projections/rejection.js';
 import { status } from '../audit/status.js';
 import { verifyLive } from '../audit/verify.js';
 import type { CliIo } from './io.js';
-import { chooseFormat, Writer, type Format } from './output.js';
+import { brief, chooseFormat, Writer, type Format } from './output.js';
 import { ProgressBar } from './progress.js';
 import {
   diffLines, historyEntryLines, historyHeader, historyTable, replayRow, replayTable, statusLines, summaryLines, verifyLines,
@@ -42,6 +44,11 @@ const positive = (text: string): number => {
   const n = parseSeq(text, 'value');
   if (n < 1) throw usage('expected an integer >= 1');
   return n;
+};
+
+const rejectionCode = (text: string, what: string): RejectionCode => {
+  if (!(REJECTION_CODES as readonly string[]).includes(text)) throw usage(`${what}: "${text}" is not one of ${REJECTION_CODES.join(', ')}`);
+  return text as RejectionCode;
 };
 
 const CLOCK_NOTE = `
@@ -328,6 +335,28 @@ and the checkpoint is written last, so the next leader resumes from a view equal
       const r = await status(s.ctx, { latestRejected: o.rejected });
       if (s.format === 'json') await out.json(r);
       else await out.write(`${statusLines(r, s.width).join('\n')}\n`);
+    });
+
+  program
+    .command('rejections')
+    .description('Events the fold refused (or applied in part), newest first, with their code, field and reason; read from the view in etcd.')
+    .option('--region <id>', 'only events naming this region')
+    .option('--code <code>', `only this rejection code: ${REJECTION_CODES.join(', ')}`, arg(rejectionCode, '--code'))
+    .option('--since <time>', 'stored at or after this RFC 3339 time', arg(parseTime, '--since'))
+    .option('--until <time>', 'stored before this RFC 3339 time', arg(parseTime, '--until'))
+    .option('--limit <n>', 'at most <n> rows', arg(positive, '--limit'), 50)
+    .addHelpText('after', example('jzse rejections --region eu-west --code stale', 'jzse rejections --since 2026-11-25T10:00:00Z --json'))
+    .action(async (o: { region?: string; code?: RejectionCode; since?: number; until?: number; limit: number }, cmd: Command) => {
+      const s = session(cmd);
+      const r = await listRejections(s.ctx, {
+        ...(o.region === undefined ? {} : { region: o.region }), ...(o.code === undefined ? {} : { code: o.code }),
+        ...(o.since === undefined ? {} : { after: o.since }), ...(o.until === undefined ? {} : { before: o.until }),
+      }, o.limit);
+      if (s.format === 'json') for (const e of r.rejections) await out.json(e);
+      else {
+        const rows = r.rejections.map((e) => brief(`seq ${e.seq}  ${e.storedAt}  ${e.key}  ${e.type ?? '(undecodable)'}  ${e.region ?? '-'}  ${e.code}  ${e.reason}`, s.width));
+        await out.write(`${[`${r.matching} of ${r.total} rejected events match${r.matching > r.rejections.length ? ` (newest ${r.rejections.length} shown)` : ''}`, ...rows].join('\n')}\n`);
+      }
     });
 
   program

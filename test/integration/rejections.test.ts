@@ -8,6 +8,7 @@ import type { Coordinator } from '../../src/coordinator.js';
 import { lastSequence } from '../../src/nats/read.js';
 import { STATUS_OF_REJECTION } from '../../src/api/errors.js';
 import { fileRegistered, fileUpdated, regionHeartbeat } from '../support/events.js';
+import { jsonLines, jzse } from '../support/cli.js';
 import { call, connectClients, type Clients, type Reply } from '../support/grpcClient.js';
 import { appenderFor } from '../support/publish.js';
 import { startInProcess, startStack, type Stack } from '../support/stack.js';
@@ -109,5 +110,19 @@ describe('rejections', () => {
     const bad = await call(C.AuditService, 'ListRejections', { code: 'nonsense', stored_after: 'yesterday' });
     assert.equal(bad.error?.code, grpc.status.INVALID_ARGUMENT);
     assert.match(bad.error?.details ?? '', /code: .*stored_after: /);
+  });
+
+  test('jzse rejections lists the same events, filtered the same way; a bad code is a usage error', async () => {
+    const byRegion = await jzse(stack, ['rejections', '--region', 'r2', '--json']);
+    assert.equal(byRegion.code, 0, byRegion.stderr);
+    const rows = jsonLines(byRegion.stdout) as Array<{ eventId: string; code: string; region: string }>;
+    assert.deepEqual(rows.map((r) => [r.eventId, r.code, r.region]), [['n-dup', 'already_exists', 'r2']]);
+    const table = await jzse(stack, ['rejections', '--code', 'not_found', '--format', 'table']);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^2 of \d+ rejected events match/);
+    assert.match(table.stdout, /n-hb .*not_found/);
+    const bad = await jzse(stack, ['rejections', '--code', 'bogus']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--code: "bogus" is not one of not_found/);
   });
 });
