@@ -11,8 +11,11 @@ export type Touched = { readonly collection: Collection; readonly key: string };
 export class Journal {
   private readonly list: Touched[] = [];
   private readonly seen = new Set<string>();
+  /** Every change recorded, repeats included: the work a step did, for tests that count it. */
+  operations = 0;
 
   add(collection: Collection, key: string): void {
+    this.operations++;
     const id = `${collection}\u0000${key}`;
     if (this.seen.has(id)) return;
     this.seen.add(id);
