@@ -1,7 +1,7 @@
 // The projecting leader, elected through etcd. Leadership is a lease-bound key; its create
 // revision is the fence every view transaction compares, so a deposed leader writes nothing.
 import type { Etcd3 } from 'etcd3';
-import type { Fence } from '../etcd/viewStore.js';
+import type { Fence } from '../etcd/fence.js';
 
 export type Leadership = {
   readonly fence: Fence;

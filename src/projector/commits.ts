@@ -5,11 +5,11 @@
 import { writesFor, type KeyWrite } from '../../projections/layout.js';
 import type { Touched } from '../../projections/draft.js';
 import type { View } from '../../projections/view.js';
-import type { Fence, ViewStore } from '../etcd/viewStore.js';
+import { FencedError, type Fence } from '../etcd/fence.js';
+import type { ViewStore } from '../etcd/viewStore.js';
 import type { Logger } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
 import { delay } from '../util/waitFor.js';
-import { FencedError } from './recovery.js';
 
 export type CommitsOptions = {
   readonly store: ViewStore;

@@ -7,13 +7,14 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { step } from '../../projections/evolve.js';
 import type { Touched } from '../../projections/draft.js';
 import type { StoredEvent, View } from '../../projections/view.js';
-import type { Fence, ViewStore } from '../etcd/viewStore.js';
+import { FencedError, type Fence } from '../etcd/fence.js';
+import type { ViewStore } from '../etcd/viewStore.js';
 import { lastSequence, orderedConsumerFrom, readStream, storedEventOf } from '../nats/read.js';
 import type { Logger } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
 import { delay } from '../util/waitFor.js';
 import { startCommits, type Commits } from './commits.js';
-import { FencedError, recoverView, type Replay } from './recovery.js';
+import { recoverView, type Replay } from './recovery.js';
 
 export type ProjectorOptions = {
   readonly nc: NatsConnection;

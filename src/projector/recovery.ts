@@ -4,7 +4,8 @@
 import { fold } from '../../projections/evolve.js';
 import { entryAt, viewEntries, viewFromEntries, type KeyWrite } from '../../projections/layout.js';
 import { emptyView, type StoredEvent, type View } from '../../projections/view.js';
-import type { Fence, ViewStore } from '../etcd/viewStore.js';
+import { FencedError, type Fence } from '../etcd/fence.js';
+import type { ViewStore } from '../etcd/viewStore.js';
 import type { Logger } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -94,11 +95,3 @@ export const recoverView = async (
     return rebuild('checkpoint revision compacted');
   }
 };
-
-export class FencedError extends Error {
-  constructor(reason: 'fenced' | 'checkpoint-moved' = 'fenced') {
-    super(reason === 'fenced'
-      ? 'leadership lost: a fenced etcd transaction was refused'
-      : 'the checkpoint moved under this leader: another writer touched the view; stepping down to recover');
-  }
-}
