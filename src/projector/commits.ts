@@ -87,7 +87,9 @@ export const startCommits = (o: CommitsOptions): Commits => {
       } catch (error) {
         if (error instanceof FencedError || o.signal.aborted) throw error;
         o.log.warn({ err: error, attempt, seq: batch.view.seq }, 'etcd write failed; retrying');
-        await delay(Math.min(2000, 50 * 2 ** Math.min(attempt, 6)));
+        await delay(Math.min(2000, 50 * 2 ** Math.min(attempt, 6)), o.signal);
+        // Stopping gives up a batch that etcd keeps refusing: the next leader recovers from the checkpoint.
+        o.signal.throwIfAborted();
       }
     }
     o.metrics?.batchSeconds.observe((performance.now() - started) / 1000);
