@@ -17,7 +17,7 @@ import type { CoordinatorEvent } from '../../streams/events.js';
 import { changesSubject } from '../../streams/subjects.js';
 import type { Coordinator } from '../../src/coordinator.js';
 import { readStream } from '../../src/nats/read.js';
-import { waitFor } from '../../src/util/waitFor.js';
+import { waitFor, withTimeout } from '../../src/util/waitFor.js';
 import { publishBulk } from '../support/bulk.js';
 import { cliEnv, jsonLines, JZSE_BIN, jzse, jzseProcess, type CliResult } from '../support/cli.js';
 import { policySet } from '../support/events.js';
@@ -27,6 +27,8 @@ import {
 } from '../support/stack.js';
 
 const MB = 1024 * 1024;
+/** How long the 200,000-event replay may run before it is killed and named. */
+const REPLAY_BOUND_MS = 180_000;
 
 /** The digest as docs/cli.md defines it: sha256 over `key\nvalue\n` of every entry, keys relative to the view, sorted. */
 const digestOf = (view: View): string => {
@@ -514,6 +516,8 @@ describe('jzse replay of a long history', () => {
       }
     }, 100);
     const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    // Bounded: a replay that stalls is killed (its stdout then ends) and named, not waited on forever.
+    const killer = setTimeout(() => child.kill('SIGKILL'), REPLAY_BOUND_MS);
 
     let count = 0;
     let rest = '';
@@ -528,8 +532,10 @@ describe('jzse replay of a long history', () => {
       rest = lines.pop() ?? '';
       for (const line of lines) check(line);
     }
-    const code = await exited;
+    const code = await withTimeout(exited, 10_000, 'jzse replay to exit once its output ended');
+    clearTimeout(killer);
     clearInterval(sampler);
+    assert.notEqual(child.signalCode, 'SIGKILL', `jzse replay of ${total} events finished within ${REPLAY_BOUND_MS} ms`);
     assert.equal(code, 0, stderr);
     assert.equal(rest, '', 'the output ends with a newline');
     assert.equal(count, total);

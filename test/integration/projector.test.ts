@@ -67,7 +67,7 @@ const project = async (stack: Stack, batchEvents: number, { catchUpKeys, prefix 
 
 /** etcd's own count of keys put since it started. */
 const etcdPuts = async (stack: Stack): Promise<number> => {
-  const text = await (await fetch(`${stack.etcd.endpoint}/metrics`)).text();
+  const text = await (await fetch(`${stack.etcd.endpoint}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
   const match = /^etcd_mvcc_put_total (\S+)$/m.exec(text);
   assert.ok(match, 'etcd exposes etcd_mvcc_put_total');
   return Number(match[1]);
@@ -75,6 +75,13 @@ const etcdPuts = async (stack: Stack): Promise<number> => {
 
 const caughtUp = (stack: Stack, seq: number) =>
   waitFor(async () => (await checkpointOf(stack)) >= seq, { timeoutMs: 60_000, what: `the checkpoint to reach ${seq}` });
+
+/**
+ * The checkpoint in etcd moves before the projector's continuation calls onCommitted: a test that
+ * reads `batches` waits for the batch to be reported too, not for the checkpoint alone.
+ */
+const reported = (projector: Running, seq: number) =>
+  waitFor(() => (projector.batches.at(-1)?.seq ?? 0) >= seq, { timeoutMs: 10_000, what: `onCommitted to report a batch up to ${seq}` });
 
 const assertViewIsFold = async (stack: Stack): Promise<void> => {
   const { actual, expected } = await viewAndFold(stack);
@@ -134,6 +141,7 @@ describe('projector write path', () => {
       const projector = await project(stack, 100, { catchUpKeys: 300 });
       try {
         await caughtUp(stack, tail);
+        await reported(projector, tail);
         const catchUp = [...projector.batches];
         assert.ok(catchUp.length >= 3, `the backlog in several commits (${catchUp.length})`);
         // A commit closes at the first event that takes it to 300 records; an event touches a few.
@@ -161,6 +169,7 @@ describe('projector write path', () => {
         await Promise.all(events.map((e) => appender.append(e)));
         const tail = await streamLastSeq(stack);
         await caughtUp(stack, tail);
+        await reported(projector, tail);
         const live = projector.batches.slice(committedBefore);
         const sizes = live.map((b, i) => b.seq - (i === 0 ? start : live[i - 1]!.seq));
         assert.equal(sizes.reduce((a, b) => a + b, 0), tail - start);
