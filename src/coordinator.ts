@@ -179,7 +179,7 @@ export const startCoordinator = async (
         metrics.isLeader.set(0);
         if (stopping.signal.aborted) break;
         log.error({ err: error }, 'leadership loop failed; retrying');
-        await delay(500);
+        await delay(500, stopping.signal);
       }
     }
   };

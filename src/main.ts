@@ -8,6 +8,7 @@ import { startCoordinator } from './coordinator.js';
 import { createLogger } from './observability/log.js';
 import { createMetrics, serveMetrics } from './observability/metrics.js';
 import { startEtcd, startNatsServer, type ServerProcess } from './stack/processes.js';
+import { withTimeout } from './util/waitFor.js';
 
 const loaded = loadConfig();
 if (E.isLeft(loaded)) {
@@ -18,6 +19,8 @@ const { config, file } = loaded.right;
 const log = createLogger(config.coordinator.log_level, config.coordinator.id);
 const metrics = createMetrics(true);
 const children: ServerProcess[] = [];
+/** How long SIGINT / SIGTERM waits for the coordinator: the commit in flight and a resignation take far less. */
+const SHUTDOWN_BOUND_MS = 30_000;
 
 const main = async (): Promise<void> => {
   log.info({ configFile: file ?? '(none: embedded defaults)' }, 'starting JzSE coordinator');
@@ -47,10 +50,17 @@ const main = async (): Promise<void> => {
     stopping = true;
     log.info({ signal }, 'shutting down');
     server?.close();
-    await coordinator.stop();
-    for (const child of children.reverse()) await child.stop();
+    let code = 0;
+    try {
+      // Bounded: a stop that cannot finish (a server gone mid-call) must not keep the process up.
+      await withTimeout(coordinator.stop(), SHUTDOWN_BOUND_MS, 'the coordinator to stop');
+    } catch (error) {
+      log.error({ err: error }, 'the coordinator did not stop cleanly; exiting anyway');
+      code = 1;
+    }
+    for (const child of children.reverse()) await child.stop().catch((error: unknown) => log.error({ err: error }, `could not stop ${child.name}`));
     log.info('stopped');
-    process.exit(0);
+    process.exit(code);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
@@ -58,6 +68,6 @@ const main = async (): Promise<void> => {
 
 main().catch(async (error: unknown) => {
   log.fatal({ err: error }, 'coordinator failed to start');
-  for (const child of children.reverse()) await child.stop();
+  for (const child of children.reverse()) await child.stop().catch(() => undefined);
   process.exit(1);
 });

@@ -103,7 +103,9 @@ export const verifyLines = (r: VerifyResult, limit: number): string[] => {
 export const statusLines = (s: Status, width: number): string[] => {
   const out = [
     `stream      ${s.stream}: last sequence ${s.streamLastSeq}`,
-    `view        ${s.viewPrefix}: checkpoint ${s.checkpoint ?? 'none'} (projection lag ${s.lag} event${s.lag === 1 ? '' : 's'})`,
+    s.checkpointAhead
+      ? `view        ${s.viewPrefix}: checkpoint ${s.checkpoint ?? 'none'} is PAST the stream's end: the stream lost events the view holds (see jzse verify)`
+      : `view        ${s.viewPrefix}: checkpoint ${s.checkpoint ?? 'none'} (projection lag ${s.lag} event${s.lag === 1 ? '' : 's'})`,
     `leader      ${s.leader === null ? 'none (no candidate in the election)' : `${s.leader.id} (${s.candidates} candidate${s.candidates === 1 ? '' : 's'})`}`,
     `files       ${s.files}`,
     `conflicts   ${s.conflicts.total} (${s.conflicts.open} open${s.conflicts.open > 0 ? `: ${s.conflicts.openIds.join(', ')}` : ''})`,

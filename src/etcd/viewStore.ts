@@ -6,11 +6,11 @@ import type { Etcd3 } from 'etcd3';
 import type { ICompare, IRequestOp } from 'etcd3/lib/rpc.js';
 import { failpoint } from '../util/failpoint.js';
 import { canonicalJson, checkpointKey, type KeyWrite } from '../../projections/layout.js';
+import type { Fence, FenceRefusal } from './fence.js';
 
-/** A leader's election key, its create revision, and the election's key prefix. */
-export type Fence = { readonly key: string; readonly createRevision: string; readonly electionPrefix: string };
+export type { Fence } from './fence.js';
 export type Checkpoint = { readonly seq: number; readonly revision: string };
-export type CommitResult = 'committed' | 'fenced' | 'checkpoint-moved';
+export type CommitResult = 'committed' | FenceRefusal;
 export type Limits = { readonly maxTxnOps: number; readonly maxTxnBytes: number };
 
 const PAGE = 2000;

@@ -5,6 +5,7 @@ import { decideHealth, type HealthPolicy } from '../../projections/health.js';
 import type { View } from '../../projections/view.js';
 import type { Appender } from '../nats/appender.js';
 import type { Logger } from '../observability/log.js';
+import { onAbort } from '../util/abort.js';
 
 export type HealthMonitor = { readonly tick: (now?: Date) => Promise<void> };
 
@@ -36,6 +37,7 @@ export const startHealthMonitor = (o: {
   const every = Math.min(5000, Math.max(100, Math.floor(o.policy.heartbeatIntervalMs / 2)));
   const timer = setInterval(() => void tick().catch((error: unknown) => o.log.error({ err: error }, 'health check failed; next tick retries')), every);
   timer.unref();
-  o.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+  // A term that ended before this started (lease lost during the leader's set-up) clears it at once.
+  onAbort(o.signal, () => clearInterval(timer));
   return { tick };
 };

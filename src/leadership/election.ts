@@ -1,7 +1,8 @@
 // The projecting leader, elected through etcd. Leadership is a lease-bound key; its create
 // revision is the fence every view transaction compares, so a deposed leader writes nothing.
 import type { Etcd3 } from 'etcd3';
-import type { Fence } from '../etcd/viewStore.js';
+import type { Fence } from '../etcd/fence.js';
+import { onAbort, unlessAborted } from '../util/abort.js';
 
 export type Leadership = {
   readonly fence: Fence;
@@ -19,23 +20,19 @@ export const campaign = async (
   ttlMs: number,
   signal: AbortSignal,
 ): Promise<Leadership | undefined> => {
+  if (signal.aborted) return undefined;
   const c = client.namespace(`${prefix}/`).election('projector', Math.max(1, Math.ceil(ttlMs / 1000))).campaign(candidate);
   const lost = new AbortController();
   c.on('error', () => lost.abort());
-  const abandon = () => void c.resign().catch(() => undefined);
-  signal.addEventListener('abort', abandon, { once: true });
+  // Through onAbort: a signal that aborted before this call resigns (and stops waiting) at once.
+  const dropAbandon = onAbort(signal, () => void c.resign().catch(() => undefined));
   try {
-    let onAbort: (() => void) | undefined;
-    const elected = await Promise.race([
-      c.wait().then(() => true),
-      new Promise<false>((resolve) => {
-        onAbort = () => resolve(false);
-        signal.addEventListener('abort', onAbort, { once: true });
-      }),
-    ]).finally(() => onAbort && signal.removeEventListener('abort', onAbort));
-    if (!elected) return undefined;
+    const elected = (await unlessAborted(signal, c.wait().then(() => true))) === true;
+    if (!elected || signal.aborted) return undefined;
     const key = await c.getCampaignKey();
     const kv = (await client.kv.range({ key: Buffer.from(key) })).kvs[0];
+    // Aborted meanwhile: the campaign was resigned on abort, so this is no leadership to hand out.
+    if (signal.aborted) return undefined;
     if (kv === undefined) {
       lost.abort();
       return undefined;
@@ -46,6 +43,6 @@ export const campaign = async (
       resign: () => c.resign().catch(() => undefined),
     };
   } finally {
-    signal.removeEventListener('abort', abandon);
+    dropAbandon();
   }
 };

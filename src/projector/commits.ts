@@ -5,11 +5,11 @@
 import { writesFor, type KeyWrite } from '../../projections/layout.js';
 import type { Touched } from '../../projections/draft.js';
 import type { View } from '../../projections/view.js';
-import type { Fence, ViewStore } from '../etcd/viewStore.js';
+import { FencedError, type Fence } from '../etcd/fence.js';
+import type { ViewStore } from '../etcd/viewStore.js';
 import type { Logger } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
 import { delay } from '../util/waitFor.js';
-import { FencedError } from './recovery.js';
 
 export type CommitsOptions = {
   readonly store: ViewStore;
@@ -87,7 +87,9 @@ export const startCommits = (o: CommitsOptions): Commits => {
       } catch (error) {
         if (error instanceof FencedError || o.signal.aborted) throw error;
         o.log.warn({ err: error, attempt, seq: batch.view.seq }, 'etcd write failed; retrying');
-        await delay(Math.min(2000, 50 * 2 ** Math.min(attempt, 6)));
+        await delay(Math.min(2000, 50 * 2 ** Math.min(attempt, 6)), o.signal);
+        // Stopping gives up a batch that etcd keeps refusing: the next leader recovers from the checkpoint.
+        o.signal.throwIfAborted();
       }
     }
     o.metrics?.batchSeconds.observe((performance.now() - started) / 1000);

@@ -7,13 +7,15 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { Runner } from '../../projections/runner.js';
 import type { Touched } from '../../projections/draft.js';
 import type { LogEntry, View } from '../../projections/view.js';
-import type { Fence, ViewStore } from '../etcd/viewStore.js';
+import { FencedError, type Fence } from '../etcd/fence.js';
+import type { ViewStore } from '../etcd/viewStore.js';
 import { entryOfMessage, lastSequence, orderedConsumerFrom, readEntries } from '../nats/read.js';
 import type { Logger } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
+import { onAbort } from '../util/abort.js';
 import { delay } from '../util/waitFor.js';
 import { startCommits, type Commits } from './commits.js';
-import { FencedError, recoverView, type Replay } from './recovery.js';
+import { recoverView, type Replay } from './recovery.js';
 
 export type ProjectorOptions = {
   readonly nc: NatsConnection;
@@ -33,7 +35,16 @@ export type ProjectorOptions = {
   readonly onCommitted?: (view: View, touched: readonly Touched[]) => void;
   /** Catching up, a batch is committed once it changes this many distinct records (bounds memory). */
   readonly catchUpKeys?: number;
+  /**
+   * Called, synchronously, as each await of the start-up resumes (and once on entry): where a stop()
+   * can land. Tests abort there; in production it is unset.
+   */
+  readonly onAwaitPoint?: (point: StartUpPoint) => void;
 };
+
+/** The start-up's await points, in order ('caught-up' only when starting far behind). */
+export const START_UP_POINTS = ['entered', 'tail-read', 'recovered', 'caught-up', 'consumer-created', 'consuming'] as const;
+export type StartUpPoint = (typeof START_UP_POINTS)[number];
 
 // Large enough that a backlog over a few hundred thousand records is written once per record (a
 // replay's puts follow the records, not the events); bounded because one batch's serialized writes
@@ -44,13 +55,25 @@ export const CATCH_UP_KEYS = 500_000;
 
 export type ProjectorExit = 'deposed' | 'stopped';
 
-/** Projects until `signal` aborts (→ 'stopped') or leadership is lost (→ 'deposed'). */
+/**
+ * Projects until `signal` aborts (→ 'stopped') or leadership is lost (→ 'deposed'). An abort is seen
+ * wherever it lands, before the call included: the signal is checked after every await, and each
+ * listener goes through onAbort, which fires at once for an abort that came first.
+ */
 export const runProjector = async (o: ProjectorOptions, signal: AbortSignal): Promise<ProjectorExit> => {
   const { log, metrics } = o;
+  /** Reports an await point; true if the projector must stop here. */
+  const stopsAt = (point: StartUpPoint): boolean => {
+    o.onAwaitPoint?.(point);
+    return signal.aborted;
+  };
   try {
+    if (stopsAt('entered')) return 'stopped';
     const replay: Replay = (fromSeq, toSeq) => readEntries(o.js, o.jsm, o.stream, { fromSeq, toSeq });
     const tail = await lastSequence(o.jsm, o.stream);
-    const recovered = await recoverView(o.store, o.fence, replay, tail, log, metrics, o.warm);
+    if (stopsAt('tail-read')) return 'stopped';
+    const recovered = await recoverView(o.store, o.fence, replay, tail, log, metrics, o.warm, signal);
+    if (stopsAt('recovered')) return 'stopped';
     let view = recovered.view;
     metrics?.checkpoint.set(view.seq);
     log.info({ checkpoint: view.seq, tail, repaired: recovered.repaired, rebuilt: recovered.rebuilt, warm: recovered.warm }, 'projector resumed');
@@ -81,6 +104,7 @@ export const runProjector = async (o: ProjectorOptions, signal: AbortSignal): Pr
         if (error instanceof FencedError || signal.aborted) throw error;
         log.warn({ err: error, seq: view.seq }, 'catching up failed; projecting live from here');
       });
+      stopsAt('caught-up');
     }
     commits.kick();
 
@@ -88,42 +112,50 @@ export const runProjector = async (o: ProjectorOptions, signal: AbortSignal): Pr
     // waiting for missed heartbeats.
     let resubscribe: (() => void) | undefined;
     const status = o.nc.status()[Symbol.asyncIterator]();
-    void (async () => {
-      for (let s = await status.next(); s.done !== true; s = await status.next()) {
-        if (s.value.type === 'reconnect') resubscribe?.();
-      }
-    })();
-    signal.addEventListener('abort', () => void status.return?.(), { once: true });
-    while (!signal.aborted && !commits.failed()) {
-      try {
-        const consumer = await orderedConsumerFrom(o.js, o.stream, view.seq + 1);
-        const messages = await consumer.consume({ max_messages: Math.min(o.batchEvents, 10_000), expires: 5000, idle_heartbeat: 1000 });
-        const stop = () => void messages.close();
-        resubscribe = stop;
-        stopConsumer = stop;
-        if (commits.failed()) stop();
-        signal.addEventListener('abort', stop, { once: true });
-        try {
-          for await (const m of messages) {
-            const stored = entryOfMessage(m);
-            if (stored.seq <= view.seq) continue;
-            apply(stored);
-            commits.kick();
-            await commits.room();
-          }
-        } finally {
-          signal.removeEventListener('abort', stop);
+    const endStatus = () => void status.return?.();
+    const dropStatusListener = onAbort(signal, endStatus);
+    try {
+      void (async () => {
+        for (let s = await status.next(); s.done !== true; s = await status.next()) {
+          if (s.value.type === 'reconnect') resubscribe?.();
         }
-        if (!signal.aborted && !commits.failed()) log.warn({ seq: view.seq }, 'stream consumer ended; resubscribing');
-      } catch (error) {
-        if (error instanceof FencedError || signal.aborted) throw error;
-        log.warn({ err: error, seq: view.seq }, 'stream consumer failed; resubscribing');
-        await delay(250);
+      })();
+      while (!signal.aborted && !commits.failed()) {
+        try {
+          const consumer = await orderedConsumerFrom(o.js, o.stream, view.seq + 1);
+          if (stopsAt('consumer-created')) break;
+          const messages = await consumer.consume({ max_messages: Math.min(o.batchEvents, 10_000), expires: 5000, idle_heartbeat: 1000 });
+          stopsAt('consuming');
+          const stop = () => void messages.close();
+          resubscribe = stop;
+          stopConsumer = stop;
+          if (commits.failed()) stop();
+          // Closes the consumer at once if the abort came during consume(): it would iterate forever.
+          const dropStop = onAbort(signal, stop);
+          try {
+            for await (const m of messages) {
+              const stored = entryOfMessage(m);
+              if (stored.seq <= view.seq) continue;
+              apply(stored);
+              commits.kick();
+              await commits.room();
+            }
+          } finally {
+            dropStop();
+          }
+          if (!signal.aborted && !commits.failed()) log.warn({ seq: view.seq }, 'stream consumer ended; resubscribing');
+        } catch (error) {
+          if (error instanceof FencedError || signal.aborted) throw error;
+          log.warn({ err: error, seq: view.seq }, 'stream consumer failed; resubscribing');
+          await delay(250, signal);
+        }
+        // Also waits for the commit in flight when stopping: shutdown finishes the transaction it began.
+        await commits.settle();
       }
-      // Also waits for the commit in flight when stopping: shutdown finishes the transaction it began.
-      await commits.settle();
+    } finally {
+      dropStatusListener();
+      endStatus();
     }
-    void status.return?.();
     await commits.settle();
     return 'stopped';
   } catch (error) {

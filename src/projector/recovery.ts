@@ -4,7 +4,8 @@
 import { fold } from '../../projections/runner.js';
 import { entryAt, viewEntries, viewFromEntries, type KeyWrite } from '../../projections/layout.js';
 import { emptyView, type LogEntry, type View } from '../../projections/view.js';
-import type { Fence, ViewStore } from '../etcd/viewStore.js';
+import { FencedError, type Fence } from '../etcd/fence.js';
+import type { ViewStore } from '../etcd/viewStore.js';
 import type { Logger } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -27,9 +28,16 @@ export const diffWrites = (current: Map<string, string>, wanted: Map<string, str
   return writes.sort((a, b) => (a.key < b.key ? -1 : 1));
 };
 
-export const replayView = async (replay: Replay, toSeq: number, from: View = emptyView()): Promise<View> => {
+/** The fold of `from` and the stream up to `toSeq`; throws the abort reason, between batches, once `signal` aborts. */
+export const replayView = async (replay: Replay, toSeq: number, from: View = emptyView(), signal?: AbortSignal): Promise<View> => {
   let view = from;
-  if (toSeq > view.seq) for await (const batch of replay(view.seq + 1, toSeq)) view = fold(view, batch);
+  signal?.throwIfAborted();
+  if (toSeq > view.seq) {
+    for await (const batch of replay(view.seq + 1, toSeq)) {
+      signal?.throwIfAborted();
+      view = fold(view, batch);
+    }
+  }
   return view;
 };
 
@@ -44,6 +52,11 @@ export const recoverView = async (
   metrics?: Metrics,
   /** A follower's view, folded up to some committed checkpoint: recovery then reads no view from etcd. */
   warm?: View,
+  /**
+   * Stops a replay between batches (the abort reason is thrown). Recovery only brings the view back
+   * to its checkpoint, with fenced writes, so the next leader's recovery completes what this one left.
+   */
+  signal?: AbortSignal,
 ): Promise<Recovered> => {
   const checkpoint = await store.readCheckpoint();
   const seq = checkpoint?.seq ?? 0;
@@ -52,7 +65,7 @@ export const recoverView = async (
     const toSeq = Math.min(seq, streamLastSeq);
     log.warn({ checkpoint: seq, toSeq, reason }, 'rebuilding the view from the stream');
     metrics?.rebuilds.inc({ reason });
-    const view = await replayView(replay, toSeq);
+    const view = await replayView(replay, toSeq, emptyView(), signal);
     const writes = diffWrites(await collect(store.scan()), viewEntries(store.prefix, view));
     if (!(await store.repair(writes, fence))) throw new FencedError();
     return { view, repaired: writes.length, rebuilt: true, warm: false };
@@ -64,7 +77,7 @@ export const recoverView = async (
   if (warm !== undefined && warm.seq <= seq) {
     // The stored view is the fold up to the checkpoint: catch the warm view up to it, and put back
     // from memory any key a cut-short batch wrote past it.
-    const view = await replayView(replay, seq, warm);
+    const view = await replayView(replay, seq, warm, signal);
     const writes = [...(await dirtyKeys()).keys()].map((key) => ({ key, value: entryAt(store.prefix, view, key) }));
     if (writes.length > 0 && !(await store.repair(writes, fence))) throw new FencedError();
     if (writes.length > 0) log.warn({ checkpoint: seq, keys: writes.length }, 'rolled back view keys written past the checkpoint');
@@ -94,11 +107,3 @@ export const recoverView = async (
     return rebuild('checkpoint revision compacted');
   }
 };
-
-export class FencedError extends Error {
-  constructor(reason: 'fenced' | 'checkpoint-moved' = 'fenced') {
-    super(reason === 'fenced'
-      ? 'leadership lost: a fenced etcd transaction was refused'
-      : 'the checkpoint moved under this leader: another writer touched the view; stepping down to recover');
-  }
-}

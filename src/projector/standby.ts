@@ -12,6 +12,7 @@ import type { ViewReader } from '../api/viewReader.js';
 import type { ViewStore } from '../etcd/viewStore.js';
 import { entryOfMessage, orderedConsumerFrom } from '../nats/read.js';
 import type { Logger } from '../observability/log.js';
+import { whenAborted } from '../util/abort.js';
 import { delay } from '../util/waitFor.js';
 
 export type Standby = {
@@ -61,7 +62,7 @@ export const startStandby = (o: {
   const stopping = new AbortController();
   let view: View | undefined = o.from;
   let close: (() => void) | undefined;
-  const stopped = new Promise<void>((resolve) => stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
+  const { aborted: stopped } = whenAborted(stopping.signal);
 
   const follow = async (): Promise<void> => {
     while (!stopping.signal.aborted) {
@@ -98,7 +99,7 @@ export const startStandby = (o: {
         if (stopping.signal.aborted) break;
         // The view stays: it is a fold of committed events, and following resumes after it.
         o.log.debug({ err: error }, 'standby: following the stream failed; retrying');
-        await delay(500);
+        await delay(500, stopping.signal);
       }
     }
   };

@@ -4,7 +4,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
-import { waitFor } from '../util/waitFor.js';
+import { waitFor, withTimeout } from '../util/waitFor.js';
+
+/** How long a server may take to exit once signalled (etcd and nats-server need well under a second). */
+const EXIT_BOUND_MS = 15_000;
 
 export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -87,7 +90,13 @@ const manage = async (spec: Spec): Promise<ServerProcess> => {
   const kill = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
     if (child && child.exitCode === null && child.signalCode === null) {
       child.kill(signal);
-      await exited;
+      if (signal === 'SIGKILL') return withTimeout(exited, EXIT_BOUND_MS, `${spec.name} (pid ${child.pid}) to exit after SIGKILL`);
+      // A server that does not exit on a polite signal within the bound is killed.
+      const gone = await withTimeout(exited, EXIT_BOUND_MS, `${spec.name} to exit`).then(() => true, () => false);
+      if (!gone) {
+        child.kill('SIGKILL');
+        await withTimeout(exited, EXIT_BOUND_MS, `${spec.name} (pid ${child.pid}) to exit after ${signal}, then SIGKILL`);
+      }
     }
   };
 

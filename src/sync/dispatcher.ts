@@ -11,6 +11,7 @@ import { SyncCandidates } from './candidates.js';
 import { syncRequestsSubject } from '../../streams/subjects.js';
 import type { Appender } from '../nats/appender.js';
 import type { Logger } from '../observability/log.js';
+import { onAbort } from '../util/abort.js';
 
 /** The request message a region receives (docs/events.md, "Sync requests"). */
 export type SyncRequestMessage = {
@@ -88,6 +89,7 @@ export const startSyncDispatcher = (o: {
   const every = Math.max(50, Math.min(250, Math.floor(o.settings.flushIntervalMs / 2)));
   const timer = setInterval(() => void tick().catch((error: unknown) => o.log.error({ err: error }, 'sync dispatch failed; next tick retries')), every);
   timer.unref();
-  o.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+  // A term that ended before this started (lease lost during the leader's set-up) clears it at once.
+  onAbort(o.signal, () => clearInterval(timer));
   return { tick, noteCommitted: (view, touched) => candidates.noteCommitted(view, touched) };
 };

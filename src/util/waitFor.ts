@@ -14,7 +14,34 @@ export const retrying = async <T>(fn: () => Promise<T>, onError: (error: unknown
   }
 };
 
-export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, or as soon as `signal` aborts (at once if it already has): a back-off never delays a stop. */
+export const delay = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal?.aborted === true) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+/**
+ * `promise`'s outcome, or a rejection naming `what` once `ms` have passed: for awaits on events, exits
+ * and promises that might never settle. The promise itself is not cancelled.
+ */
+export const withTimeout = async <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
 
 export const waitFor = async <T>(
   check: () => Promise<T | false | undefined | null> | T | false | undefined | null,
@@ -24,7 +51,8 @@ export const waitFor = async <T>(
   let lastError: unknown;
   for (;;) {
     try {
-      const value = await check();
+      // A check that never settles (a call to a server that went away) must not outlive the deadline.
+      const value = await withTimeout(Promise.resolve().then(check), Math.max(intervalMs, deadline - Date.now()), `one check of ${what}`);
       if (value !== false && value !== undefined && value !== null) return value;
     } catch (error) {
       if (error instanceof Error && /could not start|exited with/.test(error.message)) throw error;

@@ -116,7 +116,7 @@ export const runChaos = async (o: ChaosOptions): Promise<ChaosReport> => {
         case 'kill-leader': {
           const [id, proc] = await leaderProc();
           proc.proc.kill('SIGKILL');
-          await proc.exited;
+          await proc.exit();
           await projecting(`a new leader after killing ${id}`, checkpoint, id);
           failoverMs.push(Date.now() - t0);
           procs.set(id, spawnCoordinator(stack, id));
@@ -172,7 +172,7 @@ export const runChaos = async (o: ChaosOptions): Promise<ChaosReport> => {
       p.proc.kill('SIGCONT');
       p.proc.kill('SIGKILL');
     }
-    await Promise.all([...procs.values()].map((p) => p.exited));
+    await Promise.all([...procs.values()].map((p) => p.exit()));
     await stack.stop();
   }
 };

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { Etcd3 } from 'etcd3';
 import * as E from 'fp-ts/lib/Either.js';
 import { foldStored as fold } from '../support/events.js';
 import { canonicalJson, recordKey, viewEntries } from '../../projections/layout.js';
@@ -17,16 +18,20 @@ import type { CoordinatorEvent } from '../../streams/events.js';
 import { changesSubject } from '../../streams/subjects.js';
 import type { Coordinator } from '../../src/coordinator.js';
 import { readStream } from '../../src/nats/read.js';
-import { waitFor } from '../../src/util/waitFor.js';
+import { AuditContext, auditConfig, type StreamAccess } from '../../src/audit/context.js';
+import { status } from '../../src/audit/status.js';
+import { waitFor, withTimeout } from '../../src/util/waitFor.js';
 import { publishBulk } from '../support/bulk.js';
 import { cliEnv, jsonLines, JZSE_BIN, jzse, jzseProcess, type CliResult } from '../support/cli.js';
-import { policySet } from '../support/events.js';
+import { fileRegistered, policySet } from '../support/events.js';
 import { appenderFor, publishWorkload } from '../support/publish.js';
 import {
-  asObject, checkpointOf, expectedEntries, foldStream, readEtcdView, startInProcess, startStack, waitForCaughtUp, type Stack,
+  asObject, checkpointOf, expectedEntries, foldStream, readEtcdView, startInProcess, startStack, streamLastSeq, waitForCaughtUp, type Stack,
 } from '../support/stack.js';
 
 const MB = 1024 * 1024;
+/** How long the 200,000-event replay may run before it is killed and named. */
+const REPLAY_BOUND_MS = 180_000;
 
 /** The digest as docs/cli.md defines it: sha256 over `key\nvalue\n` of every entry, keys relative to the view, sorted. */
 const digestOf = (view: View): string => {
@@ -485,6 +490,106 @@ describe('jzse CLI', () => {
   });
 });
 
+describe('jzse status while the leader commits', () => {
+  let stack: Stack;
+  let coordinator: Coordinator | undefined;
+  before(async () => {
+    stack = await startStack();
+    coordinator = await startInProcess(stack, 'c1');
+    await publishWorkload(stack, ['r1', 'r2'], 30, { seed: 41 });
+    await waitForCaughtUp(stack);
+  });
+  after(async () => {
+    await coordinator?.stop();
+    await stack.stop();
+  });
+
+  test('a batch committed between its reads never shows a checkpoint past the stream end', async () => {
+    // The interleaving that once showed checkpoint 11142 of a stream ending at 11141, made to happen:
+    // the stream's end is read, then the leader stores and commits one more event, and only then
+    // does etcd answer (reads issued after the stream's end wait for that commit).
+    let endRead = false;
+    let committed: Promise<void> = Promise.resolve();
+    const commitOneMore = async (after: number): Promise<void> => {
+      await appenderFor(stack).append(fileRegistered({ id: 'status-race', file: { fileId: 'status-race' }, clock: { r1: 99 }, region: 'r1' }));
+      await waitFor(async () => (await checkpointOf(stack)) > after, { what: `the leader to commit past ${after}` });
+    };
+    class Racing extends AuditContext {
+      override async nats(): Promise<StreamAccess> {
+        const access = await super.nats();
+        const streams = new Proxy(access.jsm.streams, {
+          get: (target, prop, receiver) => prop !== 'info' ? Reflect.get(target, prop, receiver) as unknown : async (...args: Parameters<typeof target.info>) => {
+            if (endRead) return target.info(...args);
+            endRead = true;
+            let release = () => undefined as void;
+            committed = new Promise<void>((resolve) => (release = resolve));
+            try {
+              const info = await target.info(...args);
+              await commitOneMore(info.state.last_seq);
+              return info;
+            } finally {
+              release();
+            }
+          },
+        });
+        return { ...access, jsm: new Proxy(access.jsm, { get: (t, p, r) => (p === 'streams' ? streams : Reflect.get(t, p, r) as unknown) }) };
+      }
+
+      override async etcd(): Promise<Etcd3> {
+        const client = await super.etcd();
+        const gated = <B extends object>(builder: B): B => new Proxy(builder, {
+          get: (target, prop, receiver) => {
+            const value = Reflect.get(target, prop, receiver) as unknown;
+            if (typeof value !== 'function') return value;
+            if (!['exec', 'string', 'strings', 'count', 'keys', 'json', 'buffer', 'number'].includes(String(prop))) {
+              return (...args: unknown[]) => {
+                const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+                return result === target ? (receiver as unknown) : result;
+              };
+            }
+            return async (...args: unknown[]) => {
+              if (endRead) await committed;
+              return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            };
+          },
+        });
+        return new Proxy(client, {
+          get: (target, prop, receiver) => {
+            const value = Reflect.get(target, prop, receiver) as unknown;
+            if ((prop === 'get' || prop === 'getAll') && typeof value === 'function') {
+              return (...args: unknown[]) => gated((value as (...a: unknown[]) => object).apply(target, args));
+            }
+            return value;
+          },
+        });
+      }
+    }
+    const ctx = new Racing(auditConfig(cliEnv(stack)));
+    try {
+      const before = await streamLastSeq(stack);
+      const s = await status(ctx);
+      assert.ok(endRead, 'status read the stream through the racing context');
+      assert.ok((await checkpointOf(stack)) > before, 'a batch was committed while status was reading');
+      assert.ok(s.checkpoint !== undefined && s.checkpoint <= s.streamLastSeq, `checkpoint ${s.checkpoint} within the stream's end ${s.streamLastSeq}`);
+      assert.equal(s.checkpointAhead, false);
+      assert.equal(s.lag, s.streamLastSeq - s.checkpoint);
+      // Files are counted in the view at that checkpoint: the file the later batch added is not among them.
+      assert.equal(s.files, (await foldStream(stack, s.checkpoint)).files.size);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  test('a checkpoint truly past the stream end (the stream lost events) is reported as such, not as a lag', async () => {
+    const last = await streamLastSeq(stack);
+    await stack.etcdClient.put('/ahead/view/checkpoint').value(canonicalJson({ seq: last + 5 }));
+    const s = json<{ checkpoint: number; streamLastSeq: number; lag: number; checkpointAhead: boolean }>(await jzse(stack, ['status', '--etcd-prefix', '/ahead']));
+    assert.deepEqual([s.checkpoint, s.streamLastSeq, s.lag, s.checkpointAhead], [last + 5, last, 0, true]);
+    const text = ok(await jzse(stack, ['status', '--etcd-prefix', '/ahead'], { stdout: true })).stdout;
+    assert.match(text, new RegExp(`checkpoint ${last + 5} is PAST the stream's end: the stream lost events the view holds`));
+  });
+});
+
 describe('jzse replay of a long history', () => {
   let stack: Stack;
   before(async () => {
@@ -514,6 +619,8 @@ describe('jzse replay of a long history', () => {
       }
     }, 100);
     const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    // Bounded: a replay that stalls is killed (its stdout then ends) and named, not waited on forever.
+    const killer = setTimeout(() => child.kill('SIGKILL'), REPLAY_BOUND_MS);
 
     let count = 0;
     let rest = '';
@@ -528,8 +635,10 @@ describe('jzse replay of a long history', () => {
       rest = lines.pop() ?? '';
       for (const line of lines) check(line);
     }
-    const code = await exited;
+    const code = await withTimeout(exited, 10_000, 'jzse replay to exit once its output ended');
+    clearTimeout(killer);
     clearInterval(sampler);
+    assert.notEqual(child.signalCode, 'SIGKILL', `jzse replay of ${total} events finished within ${REPLAY_BOUND_MS} ms`);
     assert.equal(code, 0, stderr);
     assert.equal(rest, '', 'the output ends with a newline');
     assert.equal(count, total);

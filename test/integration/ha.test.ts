@@ -7,7 +7,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { decodeEvent } from '../../streams/decode.js';
 import { electionPrefix, fencingKey } from '../../src/coordinator.js';
 import { readStream } from '../../src/nats/read.js';
-import { waitFor } from '../../src/util/waitFor.js';
+import { delay, waitFor, withTimeout } from '../../src/util/waitFor.js';
 import { auditFencing } from '../support/fencingAudit.js';
 import { call, connectClients } from '../support/grpcClient.js';
 import { publishWorkload } from '../support/publish.js';
@@ -42,7 +42,7 @@ describe('high availability', () => {
       const r1Beats = (async () => {
         while (!beating.signal.aborted) {
           await heartbeat('r1');
-          await new Promise((resolve) => setTimeout(resolve, 100));
+          await delay(100, beating.signal);
         }
       })();
       const activeIds = async () => {
@@ -60,7 +60,7 @@ describe('high availability', () => {
       assert.deepEqual(verdicts.filter((v) => v.region === 'r2').map((v) => v.state), ['degraded', 'offline', 'healthy']);
       assert.deepEqual(verdicts.filter((v) => v.region === 'r1'), [], 'a region that keeps beating is never judged');
       beating.abort();
-      await r1Beats;
+      await withTimeout(r1Beats, 20_000, "r1's heartbeat loop to end");
       await waitForCaughtUp(stack);
       { const { actual, expected } = await viewAndFold(stack); assert.deepEqual(asObject(actual), asObject(expected)); }
     } finally {
@@ -98,7 +98,7 @@ describe('high availability', () => {
       await waitFor(() => readFileSync(first.log, 'utf8').includes('lost leadership; campaigning again as a follower'), { what: 'first noticed it was deposed' });
 
       second.proc.kill('SIGKILL');
-      await second.exited;
+      await second.exit();
       const before = await streamLastSeq(stack);
       await waitFor(async () => (await leaderOf(stack)) === 'first', { what: 'first leads again', timeoutMs: 20_000 });
       await publishWorkload(stack, ['r5'], 50, { seed: 24 });
@@ -130,7 +130,7 @@ describe('high availability', () => {
       await publishWorkload(stack, ['r1'], 50, { seed: 31 });
       await waitForCaughtUp(stack);
       first.proc.kill('SIGTERM');
-      assert.equal(await first.exited, 0);
+      assert.equal(await first.exit(), 0);
       // A 30 s lease cannot have expired within this wait: only a resignation explains the handover.
       await waitFor(async () => (await leaderOf(stack)) === 'second', { what: 'second takes over after the resignation', timeoutMs: 10_000 });
       await publishWorkload(stack, ['r2'], 50, { seed: 32 });

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { viewPrefix } from '../../src/coordinator.js';
 import { ViewStore, type Fence } from '../../src/etcd/viewStore.js';
-import { runProjector, type ProjectorExit } from '../../src/projector/projector.js';
-import { waitFor } from '../../src/util/waitFor.js';
+import { runProjector, START_UP_POINTS, type ProjectorExit, type StartUpPoint } from '../../src/projector/projector.js';
+import { waitFor, withTimeout } from '../../src/util/waitFor.js';
 import type { CoordinatorEvent } from '../../streams/events.js';
 import { fileRegistered, fileUpdated } from '../support/events.js';
 import { appenderFor, publishWorkload } from '../support/publish.js';
@@ -20,8 +20,18 @@ type Running = {
   readonly revoke: () => Promise<void>;
 };
 
+type ProjectOptions = {
+  readonly catchUpKeys?: number;
+  /** Where the view goes (default: the coordinator's view prefix). */
+  readonly prefix?: string;
+  readonly onAwaitPoint?: (point: StartUpPoint, stop: () => void) => void;
+};
+
+/** How long a stopped projector may take to return: it finishes the commit in flight, nothing more. */
+const STOP_BOUND_MS = 5000;
+
 let leaders = 0;
-const project = async (stack: Stack, batchEvents: number, catchUpKeys?: number): Promise<Running> => {
+const project = async (stack: Stack, batchEvents: number, { catchUpKeys, prefix = viewPrefix(stack.config), onAwaitPoint }: ProjectOptions = {}): Promise<Running> => {
   const electionPrefix = `${stack.config.etcd.prefix}/election/projector/`;
   const lease = stack.etcdClient.lease(30);
   const key = `${electionPrefix}test-${++leaders}`;
@@ -30,13 +40,14 @@ const project = async (stack: Stack, batchEvents: number, catchUpKeys?: number):
   assert.ok(kv);
   const fence: Fence = { key, createRevision: kv.create_revision, electionPrefix };
   const { max_txn_ops: maxTxnOps, max_txn_bytes: maxTxnBytes } = stack.config.projector;
-  const store = new ViewStore(stack.etcdClient, viewPrefix(stack.config), { maxTxnOps, maxTxnBytes });
+  const store = new ViewStore(stack.etcdClient, prefix, { maxTxnOps, maxTxnBytes });
   const batches: Array<{ seq: number; records: number }> = [];
   const stopping = new AbortController();
   const exit = runProjector(
     {
       nc: stack.client.nc, js: stack.client.js, jsm: stack.client.jsm, stream: stack.config.nats.stream, store, fence, batchEvents, log: quietLog,
       ...(catchUpKeys === undefined ? {} : { catchUpKeys }),
+      ...(onAwaitPoint === undefined ? {} : { onAwaitPoint: (point: StartUpPoint) => onAwaitPoint(point, () => stopping.abort()) }),
       onCommitted: (view, touched) => batches.push({ seq: view.seq, records: touched.length }),
     },
     stopping.signal,
@@ -46,7 +57,7 @@ const project = async (stack: Stack, batchEvents: number, catchUpKeys?: number):
     batches,
     stop: async () => {
       stopping.abort();
-      const result = await exit;
+      const result = await withTimeout(exit, STOP_BOUND_MS, 'the projector to return after stop()');
       await lease.revoke().catch(() => undefined);
       return result;
     },
@@ -56,7 +67,7 @@ const project = async (stack: Stack, batchEvents: number, catchUpKeys?: number):
 
 /** etcd's own count of keys put since it started. */
 const etcdPuts = async (stack: Stack): Promise<number> => {
-  const text = await (await fetch(`${stack.etcd.endpoint}/metrics`)).text();
+  const text = await (await fetch(`${stack.etcd.endpoint}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
   const match = /^etcd_mvcc_put_total (\S+)$/m.exec(text);
   assert.ok(match, 'etcd exposes etcd_mvcc_put_total');
   return Number(match[1]);
@@ -64,6 +75,13 @@ const etcdPuts = async (stack: Stack): Promise<number> => {
 
 const caughtUp = (stack: Stack, seq: number) =>
   waitFor(async () => (await checkpointOf(stack)) >= seq, { timeoutMs: 60_000, what: `the checkpoint to reach ${seq}` });
+
+/**
+ * The checkpoint in etcd moves before the projector's continuation calls onCommitted: a test that
+ * reads `batches` waits for the batch to be reported too, not for the checkpoint alone.
+ */
+const reported = (projector: Running, seq: number) =>
+  waitFor(() => (projector.batches.at(-1)?.seq ?? 0) >= seq, { timeoutMs: 10_000, what: `onCommitted to report a batch up to ${seq}` });
 
 const assertViewIsFold = async (stack: Stack): Promise<void> => {
   const { actual, expected } = await viewAndFold(stack);
@@ -120,9 +138,10 @@ describe('projector write path', () => {
     test('catching up commits every few hundred distinct records, then projects live; the view is the fold', async () => {
       await publishWorkload(stack, ['r1', 'r2', 'r3'], 3000, { seed: 21 });
       const tail = await streamLastSeq(stack);
-      const projector = await project(stack, 100, 300);
+      const projector = await project(stack, 100, { catchUpKeys: 300 });
       try {
         await caughtUp(stack, tail);
+        await reported(projector, tail);
         const catchUp = [...projector.batches];
         assert.ok(catchUp.length >= 3, `the backlog in several commits (${catchUp.length})`);
         // A commit closes at the first event that takes it to 300 records; an event touches a few.
@@ -150,6 +169,7 @@ describe('projector write path', () => {
         await Promise.all(events.map((e) => appender.append(e)));
         const tail = await streamLastSeq(stack);
         await caughtUp(stack, tail);
+        await reported(projector, tail);
         const live = projector.batches.slice(committedBefore);
         const sizes = live.map((b, i) => b.seq - (i === 0 ? start : live[i - 1]!.seq));
         assert.equal(sizes.reduce((a, b) => a + b, 0), tail - start);
@@ -162,6 +182,37 @@ describe('projector write path', () => {
       }
     });
 
+    test('a stop at any await point of the start-up is seen: the projector returns stopped within 5 s', async () => {
+      // More events than a batch: the start-up takes the catch-up path too, so every point is passed.
+      await publishWorkload(stack, ['r1', 'r2'], 60, { seed: 23 });
+      const tail = await streamLastSeq(stack);
+      const outcomes: Record<string, string> = {};
+      for (const [k, at] of START_UP_POINTS.entries()) {
+        const passed: StartUpPoint[] = [];
+        const prefix = `${viewPrefix(stack.config)}-stopped-at-${at}`;
+        const projector = await project(stack, 10, {
+          prefix,
+          onAwaitPoint: (point, stop) => {
+            passed.push(point);
+            if (point === at) stop();
+          },
+        });
+        try {
+          const exit = await withTimeout(projector.exit, STOP_BOUND_MS, `runProjector to return after a stop at ${at}`);
+          const expected = START_UP_POINTS.slice(0, k + 1);
+          outcomes[at] = exit === 'stopped' && passed.join() === expected.join() ? 'stopped there' : `${exit}, having passed ${passed.join(', ')}`;
+        } catch (error) {
+          outcomes[at] = error instanceof Error ? error.message : String(error);
+        } finally {
+          await projector.revoke().catch(() => undefined);
+        }
+        const checkpoint = await stack.etcdClient.get(`${prefix}/checkpoint`).string();
+        const seq = checkpoint === null ? 0 : (JSON.parse(checkpoint) as { seq: number }).seq;
+        assert.ok(seq <= tail, `a checkpoint within the stream (${seq} of ${tail})`);
+      }
+      assert.deepEqual(outcomes, Object.fromEntries(START_UP_POINTS.map((at) => [at, 'stopped there'])));
+    });
+
     test('a projector whose lease is revoked returns deposed at its next commit, and writes nothing more', async () => {
       const projector = await project(stack, 100);
       await caughtUp(stack, await streamLastSeq(stack));
@@ -169,7 +220,7 @@ describe('projector write path', () => {
       await projector.revoke();
       const appender = appenderFor(stack);
       await appender.append(fileRegistered({ file: { fileId: 'after-revoke' }, clock: { r2: 1 }, region: 'r2' }));
-      assert.equal(await projector.exit, 'deposed');
+      assert.equal(await withTimeout(projector.exit, 30_000, 'the projector to see that its lease was revoked'), 'deposed');
       assert.equal(await checkpointOf(stack), checkpoint);
       assert.equal((await readEtcdView(stack)).has(`${viewPrefix(stack.config)}/files/after-revoke`), false);
     });

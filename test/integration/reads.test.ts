@@ -28,7 +28,7 @@ type GetReply = { file: ReturnType<typeof globalFile>; view_sequence: string };
 
 /** etcd's count of range requests served (reads inside transactions included). */
 const etcdRanges = async (stack: Stack): Promise<number> => {
-  const text = await (await fetch(`${stack.etcd.endpoint}/metrics`)).text();
+  const text = await (await fetch(`${stack.etcd.endpoint}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
   return Number(/^etcd_mvcc_range_total ([0-9.e+]+)$/m.exec(text)?.[1] ?? Number.NaN);
 };
 

@@ -7,7 +7,8 @@ import { OUTBOUND_STREAM } from '../../streams/definition.js';
 import { syncRequestsSubject } from '../../streams/subjects.js';
 import type { Coordinator } from '../../src/coordinator.js';
 import type { SyncRequestMessage } from '../../src/sync/dispatcher.js';
-import { waitFor } from '../../src/util/waitFor.js';
+import { onAbort } from '../../src/util/abort.js';
+import { delay, waitFor, withTimeout } from '../../src/util/waitFor.js';
 import { call, connectClients, type Clients } from '../support/grpcClient.js';
 import { appenderFor } from '../support/publish.js';
 import { asObject, startInProcess, startStack, viewAndFold, type Stack } from '../support/stack.js';
@@ -49,7 +50,8 @@ describe('sync requests', () => {
       const consumer = await stack.client.js.consumers.get(OUTBOUND_STREAM, id);
       loops.push((async () => {
         const messages = await consumer.consume({ max_messages: 100 });
-        stop.signal.addEventListener('abort', () => void messages.close(), { once: true });
+        // onAbort: a stop before consume() resolved must still end this loop.
+        onAbort(stop.signal, () => void messages.close());
         for await (const m of messages) {
           inbox.get(id)?.push(JSON.parse(new TextDecoder().decode(m.data)) as SyncRequestMessage);
           m.ack();
@@ -58,7 +60,7 @@ describe('sync requests', () => {
       loops.push((async () => {
         while (!stop.signal.aborted) {
           if (!silent.has(id)) await call(api.RegionService, 'Heartbeat', { region_id: id, status: { state: 'HEALTHY' } });
-          await new Promise((resolve) => setTimeout(resolve, 100));
+          await delay(100, stop.signal);
         }
       })());
     }
@@ -66,7 +68,7 @@ describe('sync requests', () => {
   });
   after(async () => {
     stop.abort();
-    await Promise.all(loops);
+    await withTimeout(Promise.all(loops), 20_000, "the regions' consumer and heartbeat loops to end");
     api.close();
     await coordinator.stop();
     await stack.stop();

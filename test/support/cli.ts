@@ -36,16 +36,29 @@ export const jzse = async (stack: Stack, args: readonly string[], terminal: Term
   return { code, stdout: stdout.text, stderr: stderr.text };
 };
 
-/** Runs bin/jzse as a child process from the stack's folder (not the package's), stdout piped. */
-export const jzseProcess = (stack: Stack, args: readonly string[]): Promise<CliResult> =>
+/**
+ * Runs bin/jzse as a child process from the stack's folder (not the package's), stdout piped. A
+ * command still running after `timeoutMs` is killed, and the call rejects naming it.
+ */
+export const jzseProcess = (stack: Stack, args: readonly string[], timeoutMs = 120_000): Promise<CliResult> =>
   new Promise((resolve, reject) => {
     const child = spawn(JZSE_BIN, [...args], { cwd: stack.dir, env: cliEnv(stack), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for jzse ${args.join(' ')} to exit; stderr so far: ${stderr}`));
+    }, timeoutMs);
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
   });
 
 export const jsonLines = (text: string): unknown[] => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as unknown);

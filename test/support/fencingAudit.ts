@@ -3,6 +3,7 @@
 // the election's lowest key must be that leader's key with that create revision.
 import type { Etcd3, IKeyValue } from 'etcd3';
 import { prefixEnd } from '../../src/etcd/viewStore.js';
+import { withTimeout } from '../../src/util/waitFor.js';
 
 export type FencingAudit = { readonly commits: number; readonly terms: number; readonly violations: string[] };
 
@@ -11,13 +12,19 @@ const history = async (client: Etcd3, key: string): Promise<IKeyValue[]> => {
   if (current === undefined) return [];
   const seen: IKeyValue[] = [];
   const watcher = await client.watch().key(key).startRevision('1').create();
-  await new Promise<void>((resolve) => {
-    watcher.on('put', (kv) => {
-      seen.push(kv);
-      if (BigInt(kv.mod_revision) >= BigInt(current.mod_revision)) resolve();
+  try {
+    const replayed = new Promise<void>((resolve, reject) => {
+      watcher.on('put', (kv) => {
+        seen.push(kv);
+        if (BigInt(kv.mod_revision) >= BigInt(current.mod_revision)) resolve();
+      });
+      // e.g. history compacted away: the watch ends instead of replaying it.
+      watcher.on('error', reject);
     });
-  });
-  await watcher.cancel();
+    await withTimeout(replayed, 60_000, `etcd to replay the history of ${key} up to revision ${current.mod_revision}`);
+  } finally {
+    await watcher.cancel();
+  }
   return seen;
 };
 

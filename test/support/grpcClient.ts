@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { serviceClient, type ServiceName } from '../../src/api/proto.js';
+import { withTimeout } from '../../src/util/waitFor.js';
 
 export type Reply<T = Record<string, unknown>> =
   | { ok: true; value: T; error?: undefined }
@@ -58,7 +59,7 @@ export const listServicesByReflection = (port: number): Promise<string[]> => {
   const root = join(dirname(require.resolve('@grpc/reflection/package.json')), 'build', 'proto');
   const Ctor = loadService('grpc/reflection/v1/reflection.proto', root, ['grpc', 'reflection', 'v1', 'ServerReflection']);
   const client = new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  return new Promise((resolve, reject) => {
+  const listed = new Promise<string[]>((resolve, reject) => {
     type ListReply = { list_services_response?: { service: Array<{ name: string }> } };
     const stream = (client as unknown as { ServerReflectionInfo: () => grpc.ClientDuplexStream<unknown, ListReply> }).ServerReflectionInfo();
     stream.on('data', (reply: ListReply) => {
@@ -67,8 +68,10 @@ export const listServicesByReflection = (port: number): Promise<string[]> => {
       client.close();
     });
     stream.on('error', reject);
+    stream.on('end', () => reject(new Error('the reflection stream ended without listing the services')));
     stream.write({ list_services: '*' });
   });
+  return withTimeout(listed, 15_000, `server reflection on port ${port} to list the services`).finally(() => client.close());
 };
 
 /** Binary trailing metadata `jzse-<name>-bin` parsed as JSON. */

@@ -13,7 +13,7 @@ import { startCoordinator, viewPrefix, type Coordinator } from '../../src/coordi
 import { readEntries } from '../../src/nats/read.js';
 import { ViewStore } from '../../src/etcd/viewStore.js';
 import { createMetrics } from '../../src/observability/metrics.js';
-import { waitFor } from '../../src/util/waitFor.js';
+import { waitFor, withTimeout } from '../../src/util/waitFor.js';
 import { startServers, type Servers } from './servers.js';
 
 export const quietLog = pino({ level: process.env['JZSE_TEST_LOG'] ?? 'silent' });
@@ -48,7 +48,14 @@ export const startInProcess = (stack: Stack, id: string, config: Partial<Config[
   );
 
 /** A coordinator as its own OS process (src/main.ts), so a test can SIGKILL it. */
-export type ChildCoordinator = { readonly proc: ChildProcess; readonly exited: Promise<number | null>; readonly log: string };
+export type ChildCoordinator = {
+  readonly proc: ChildProcess;
+  /** The exit code (null if killed by a signal), whenever it comes: await `exit()` instead. */
+  readonly exited: Promise<number | null>;
+  /** The exit code, or a rejection naming this coordinator if it has not exited within `timeoutMs`. */
+  readonly exit: (timeoutMs?: number) => Promise<number | null>;
+  readonly log: string;
+};
 
 export const spawnCoordinator = (stack: Stack, id: string, env: Record<string, string> = {}): ChildCoordinator => {
   const log = join(stack.dir, `${id}.log`);
@@ -59,7 +66,9 @@ export const spawnCoordinator = (stack: Stack, id: string, env: Record<string, s
   });
   closeSync(fd);
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  return { proc, exited, log };
+  // The default outlasts src/main.ts's own 30 s bound on a SIGTERM shutdown, so that one reports first.
+  const exit = (timeoutMs = 45_000) => withTimeout(exited, timeoutMs, `coordinator ${id} (pid ${proc.pid}) to exit; its log: ${log}`);
+  return { proc, exited, exit, log };
 };
 
 /** The stored events 1..toSeq folded from an empty view (default: up to the stream's end). */
