@@ -2,7 +2,7 @@
 import { noop } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
 import { startApiServer, type ApiServer } from './api/server.js';
-import { ViewReader } from './api/viewReader.js';
+import { ViewReader } from './etcd/viewReader.js';
 import type { Config } from './config/schema.js';
 import { ViewStore } from './etcd/viewStore.js';
 import { campaign } from './leadership/election.js';
@@ -14,6 +14,7 @@ import { publishConflictNotices } from './sync/conflictNotices.js';
 import type { SyncSettings } from '../projections/sync.js';
 import type { Logger } from './observability/log.js';
 import type { Metrics } from './observability/metrics.js';
+import { CommittedView } from './projector/committed.js';
 import { runProjector } from './projector/projector.js';
 import { lastSequence } from './nats/read.js';
 import { startStandby } from './projector/standby.js';
@@ -117,11 +118,9 @@ export const startCoordinator = async (
   const reader = new ViewReader(etcd, viewPrefix(config), config.projector.max_txn_ops);
   await retrying(() => reader.start(), (err, attempt) => log.warn({ err, attempt }, 'cannot read the view from etcd yet; retrying'));
   metrics.readStreamFrom({ streamEnd: () => lastSequence(nats.jsm, config.nats.stream), checkpoint: () => reader.latest });
-  // The newest view known committed in etcd (warm standby, or the last batch this instance led):
-  // point reads are served from it, and it outlives a term so a lost campaign reloads nothing.
-  let committed: View | undefined;
+  const committed = new CommittedView();
   const api = await startApiServer(config.grpc, {
-    appender, reader, log, metrics, waitTimeoutMs: config.grpc.wait_timeout, natsConnected: nats.connected, committed: () => committed,
+    appender, reader, log, metrics, waitTimeoutMs: config.grpc.wait_timeout, natsConnected: nats.connected, committed: committed.get,
   }, { nc: nats.nc, etcd }, log);
 
   const stopping = new AbortController();
@@ -132,7 +131,7 @@ export const startCoordinator = async (
     while (!stopping.signal.aborted) {
       try {
         // Followers keep a warm view so that, once elected, recovery reads no view from etcd.
-        const standby = startStandby({ js: nats.js, stream: config.nats.stream, store, reader, log, ...(committed === undefined ? {} : { from: committed }), onView: (v) => { committed = v; } });
+        const standby = startStandby({ js: nats.js, stream: config.nats.stream, store, reader, log, ...(committed.get() === undefined ? {} : { from: committed.get() as View }), onView: committed.offer });
         let leadership: Awaited<ReturnType<typeof campaign>>;
         let warm: View | undefined;
         try {
@@ -163,7 +162,7 @@ export const startCoordinator = async (
         const exit = await runProjector(
           { nc: nats.nc, js: nats.js, jsm: nats.jsm, stream: config.nats.stream, store, fence: leadership.fence, batchEvents: config.projector.batch_events, log, metrics, onView, ...(warm === undefined ? {} : { warm }),
             onCommitted: (v, touched) => {
-              committed = v;
+              committed.offer(v);
               publishConflictNotices(nats.js, v, touched, log);
               dispatcher.noteCommitted(v, touched);
             } },
@@ -193,7 +192,7 @@ export const startCoordinator = async (
     nats,
     etcd,
     isLeader: () => leading,
-    committedView: () => committed,
+    committedView: committed.get,
     stop: async () => {
       await api.stop();
       stopping.abort();

@@ -8,7 +8,7 @@ import { Map as IMap } from 'immutable';
 import { evolveView } from '../../projections/runner.js';
 import { viewFromEntries } from '../../projections/layout.js';
 import { COLLECTIONS, emptyView, type Collection, type View } from '../../projections/view.js';
-import type { ViewReader } from '../api/viewReader.js';
+import type { ViewReader } from '../etcd/viewReader.js';
 import type { ViewStore } from '../etcd/viewStore.js';
 import { entryOfMessage, orderedConsumerFrom } from '../nats/read.js';
 import type { Logger } from '../observability/log.js';

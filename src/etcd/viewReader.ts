@@ -5,7 +5,7 @@
 import type { Etcd3, Watcher } from 'etcd3';
 import type { IRangeResponse } from 'etcd3/lib/rpc.js';
 import { checkpointKey, recordKey } from '../../projections/layout.js';
-import { prefixEnd } from '../etcd/viewStore.js';
+import { prefixEnd } from './viewStore.js';
 import type { Collection, ConflictRecord, FileRecord, PendingChange, RecordOf, RegionRecord, RejectedEntry } from '../../projections/view.js';
 import { inPool, type Snapshot } from './snapshot.js';
 
