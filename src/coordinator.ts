@@ -131,7 +131,8 @@ export const startCoordinator = async (
     while (!stopping.signal.aborted) {
       try {
         // Followers keep a warm view so that, once elected, recovery reads no view from etcd.
-        const standby = startStandby({ js: nats.js, stream: config.nats.stream, store, reader, log, ...(committed.get() === undefined ? {} : { from: committed.get() as View }), onView: committed.offer });
+        const from = committed.get();
+        const standby = startStandby({ js: nats.js, stream: config.nats.stream, store, reader, log, ...(from === undefined ? {} : { from }), onView: committed.offer });
         let leadership: Awaited<ReturnType<typeof campaign>>;
         let warm: View | undefined;
         try {
