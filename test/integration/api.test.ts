@@ -55,13 +55,13 @@ describe('gRPC API on two instances', () => {
     await stack.stop();
   });
 
-  test('health is SERVING and reflection lists the four services', async () => {
+  test('health is SERVING and reflection lists the five services', async () => {
     const health = healthClient(a.api.port);
     const reply = ok(await call<{ status: string }>(health, 'Check', { service: 'jzse.coordinator.v1.MetadataService' }));
     assert.equal(reply.status, 'SERVING');
     health.close();
     const services = await listServicesByReflection(b.api.port);
-    for (const s of ['MetadataService', 'SyncService', 'ConflictService', 'RegionService']) assert.ok(services.includes(`jzse.coordinator.v1.${s}`), s);
+    for (const s of ['MetadataService', 'SyncService', 'ConflictService', 'RegionService', 'AuditService']) assert.ok(services.includes(`jzse.coordinator.v1.${s}`), s);
   });
 
   test('a write through A is readable through B with the returned sequence', async () => {

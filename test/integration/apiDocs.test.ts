@@ -1,6 +1,6 @@
 // docs/api.md is the API reference: every ```json example in it runs, in document order, through a
 // real gRPC client against a coordinator on real NATS and etcd, and must answer what it shows; every
-// method of the four services has an example; and the services it says grpcurl lists are the ones
+// method of the five services has an example; and the services it says grpcurl lists are the ones
 // server reflection lists.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -161,9 +161,9 @@ describe(`${DOC}`, () => {
     await stack?.stop();
   });
 
-  test('every method of the four services has an example, and every example names a real method', () => {
+  test('every method of the five services has an example, and every example names a real method', () => {
     const methods = SERVICES.flatMap((s) => Object.keys(serviceDefinition(s)).map((m) => `${s}.${m}`));
-    assert.equal(methods.length, 17);
+    assert.equal(methods.length, 18);
     const shown = new Set(examples.map((e) => `${e.service}.${e.method}`));
     assert.deepEqual(methods.filter((m) => !shown.has(m)), [], 'methods without an example');
     for (const e of examples) assert.ok(methods.includes(`${e.service}.${e.method}`), `${DOC} line ${e.line}: no method ${e.service}.${e.method}`);

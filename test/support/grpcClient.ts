@@ -1,4 +1,4 @@
-// Real gRPC clients for tests: the coordinator's four services, health and reflection.
+// Real gRPC clients for tests: the coordinator's five services, health and reflection.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
