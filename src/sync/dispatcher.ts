@@ -7,6 +7,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import { decideSync, type SyncDispatch, type SyncSettings } from '../../projections/sync.js';
 import type { View } from '../../projections/view.js';
 import type { Touched } from '../../projections/draft.js';
+import type { SyncRequested } from '../../streams/events.js';
 import { SyncCandidates } from './candidates.js';
 import { syncRequestsSubject } from '../../streams/subjects.js';
 import type { Appender } from '../nats/appender.js';
@@ -27,11 +28,18 @@ export type DispatchLimits = { readonly scanSliceMs: number; readonly maxOutstan
 
 export const DEFAULT_LIMITS: DispatchLimits = { scanSliceMs: 20, maxOutstanding: 8, batchesPerTick: 4 };
 
-const requestId = (d: SyncDispatch): string => {
+/** Derived from the content (files, versions, attempts), so a re-send of the same request is stored once. */
+export const requestId = (d: SyncDispatch): string => {
   let h = 0x811c9dc5;
   for (const i of d.items) for (const ch of `${i.fileId}/${i.eventId}/${i.attempt};`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
   return `sync:${d.region}:${d.items[0]?.seq ?? 0}:${d.items.length}:${h.toString(36)}`;
 };
+
+/** The leader's record of a request it sent, appended to the log (docs/events.md, `sync.requested`). */
+export const requestRecord = (message: SyncRequestMessage, observer: string): SyncRequested => ({
+  schema: 1, id: `dispatched:${message.id}`, type: 'sync.requested', at: message.at, region: message.region, observer,
+  files: message.files.map((i) => ({ fileId: i.fileId, eventId: i.eventId, attempt: i.attempt })),
+});
 
 export const startSyncDispatcher = (o: {
   readonly js: JetStreamClient;
@@ -52,10 +60,7 @@ export const startSyncDispatcher = (o: {
     const message: SyncRequestMessage = { schema: 1, id, region: d.region, reason: d.reason, at: new Date().toISOString(), files: d.items };
     try {
       const ack = await o.js.publish(syncRequestsSubject(d.region), new TextEncoder().encode(JSON.stringify(message)), { msgID: id });
-      const appended = await o.appender.append({
-        schema: 1, id: `dispatched:${id}`, type: 'sync.requested', at: message.at, region: d.region, observer: o.observer,
-        files: d.items.map((i) => ({ fileId: i.fileId, eventId: i.eventId, attempt: i.attempt })),
-      });
+      const appended = await o.appender.append(requestRecord(message, o.observer));
       candidates.sent(o.view() ?? view, appended.seq, d.region, d.items);
       o.log.info({ requestId: id, region: d.region, reason: d.reason, files: d.items.length, outboundSeq: ack.seq }, 'sync request sent');
       return true;
