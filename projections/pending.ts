@@ -1,5 +1,5 @@
 // What each region still has to apply: one entry per (region, file), always the newest version.
-import type { SyncAcked, SyncDemanded, SyncRequested } from '../streams/events.js';
+import { entryIndexes, type SyncAcked, type SyncDemanded, type SyncRequested } from '../streams/events.js';
 import { effectiveAt, put, reject, remember, remove, type Draft } from './draft.js';
 import { compareVectorClocks, normalizeClock } from './vectorClock.js';
 import { pendingKey, type FileRecord, type PendingChange, type RegionLocation, type StoredEvent } from './view.js';
@@ -50,8 +50,11 @@ export const applyAck = (d: Draft, msg: StoredEvent, event: SyncAcked): Draft =>
   }
   let next = put(d, 'regions', region.id, { ...region, recentEventIds: remember(region.recentEventIds, event.id) });
   const at = effectiveAt(event.at, msg.storedAt);
-  const problems: string[] = [];
-  event.files.forEach((ack, i) => {
+  // Entries that failed to decode are rejected alone (rule 7); `i` is each entry's place as sent.
+  const problems: string[] = (event.invalidEntries ?? []).map((x) => x.reason);
+  const sentAt = entryIndexes(event.files.length, event.invalidEntries);
+  event.files.forEach((ack, k) => {
+    const i = sentAt[k] ?? k;
     const file = next.view.files.get(ack.fileId);
     if (file === undefined) {
       problems.push(`files.${i}.fileId: ${ack.fileId} is not registered`);
@@ -80,6 +83,12 @@ export const applyAck = (d: Draft, msg: StoredEvent, event: SyncAcked): Draft =>
   return problems.length === 0 ? next : reject(next, msg, event.id, event.type, `partially applied: ${problems.join('; ')}`);
 };
 
+/** Entries that failed to decode were left out of the event: each is rejected, the rest applied (rule 7). */
+const partially = (d: Draft, msg: StoredEvent, event: SyncDemanded | SyncRequested): Draft =>
+  event.invalidEntries === undefined || event.invalidEntries.length === 0
+    ? d
+    : reject(d, msg, event.id, event.type, `partially applied: ${event.invalidEntries.map((x) => x.reason).join('; ')}`);
+
 /** A region asks for on-demand files; files it owes nothing for are ignored (already current). */
 export const applySyncDemanded = (d: Draft, msg: StoredEvent, event: SyncDemanded): Draft => {
   const region = d.view.regions.get(event.region);
@@ -91,7 +100,7 @@ export const applySyncDemanded = (d: Draft, msg: StoredEvent, event: SyncDemande
     const entry = next.view.pending.get(key);
     if (entry !== undefined && entry.demanded !== true) next = put(next, 'pending', key, { ...entry, demanded: true });
   }
-  return next;
+  return partially(next, msg, event);
 };
 
 /**
@@ -114,5 +123,5 @@ export const applySyncRequested = (d: Draft, msg: StoredEvent, event: SyncReques
       next = put(next, 'files', file.fileId, withLocation(file, { regionId: event.region, state: 'syncing', lastSyncAt: held?.lastSyncAt ?? null, clock: held?.clock ?? {} }));
     }
   }
-  return next;
+  return partially(next, msg, event);
 };

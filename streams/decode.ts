@@ -2,8 +2,8 @@
 // (a failure becomes a rejected entry) and by every write path before anything is appended.
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import type * as t from 'io-ts';
-import { SCHEMA_VERSION, eventCodecs, isEventType, type CoordinatorEvent } from './events.js';
+import * as t from 'io-ts';
+import { SCHEMA_VERSION, entryArrays, eventCodecs, isEventType, type CoordinatorEvent, type InvalidEntry, type MultiEntryType } from './events.js';
 import { decodeFast } from './fastDecode.js';
 import { subjectFor } from './subjects.js';
 
@@ -82,12 +82,49 @@ export const decodeValue = (value: unknown): E.Either<string, CoordinatorEvent> 
   return pipe(codec.decode(value), E.mapLeft(describeErrors));
 };
 
-/** Decodes a stored message and checks it arrived on the subject its type belongs to. */
+const isMultiEntry = (type: unknown): type is MultiEntryType =>
+  typeof type === 'string' && Object.prototype.hasOwnProperty.call(entryArrays, type);
+
+/**
+ * Rule 7: an event of independent entries whose only problems are in some entries is applied for
+ * the others. Each entry is decoded alone (its errors named `files.<i>.…`); the event is decoded
+ * again with the good ones, which checks everything else. Undefined when that does not apply: no
+ * bad entry, no good one, bounds broken, or a problem outside the entries.
+ */
+const withoutInvalidEntries = (record: Record<string, unknown>): CoordinatorEvent | undefined => {
+  const type = record['type'];
+  if (!isMultiEntry(type)) return undefined;
+  const { field, array, entry, min, max } = entryArrays[type];
+  const entries = record[field];
+  if (!Array.isArray(entries) || entries.length < min || entries.length > max) return undefined;
+  const root: t.Context = [{ key: '', type: eventCodecs[type], actual: record }];
+  const inArray = t.appendContext(root, field, array, entries);
+  const good: unknown[] = [];
+  const invalid: InvalidEntry[] = [];
+  entries.forEach((item: unknown, index) => {
+    const one = (entry as t.Decoder<unknown, unknown>).validate(item, t.appendContext(inArray, String(index), entry, item));
+    if (E.isRight(one)) good.push(item);
+    else invalid.push({ index, reason: describeErrors(one.left) });
+  });
+  if (invalid.length === 0 || good.length === 0) return undefined;
+  const rest = decodeValue({ ...record, [field]: good });
+  return E.isRight(rest) ? ({ ...rest.right, invalidEntries: invalid } as CoordinatorEvent) : undefined;
+};
+
+/**
+ * Decodes a stored message and checks it arrived on the subject its type belongs to. Unlike
+ * decodeValue (what a writer may send), an event of independent entries with some undecodable
+ * ones decodes to the others, listed in `invalidEntries`: the fold rejects each of those alone.
+ */
 export const decodeEvent = (subject: string, bytes: Uint8Array): E.Either<string, CoordinatorEvent> => {
   // Straight-line rather than pipe/chain: this runs once per event of every replay.
   const parsed = parseJson(bytes);
   if (E.isLeft(parsed)) return parsed;
-  const decoded = decodeValue(parsed.right);
+  let decoded = decodeValue(parsed.right);
+  if (E.isLeft(decoded) && typeof parsed.right === 'object' && parsed.right !== null && !Array.isArray(parsed.right)) {
+    const salvaged = withoutInvalidEntries(parsed.right as Record<string, unknown>);
+    if (salvaged !== undefined) decoded = E.right(salvaged);
+  }
   if (E.isLeft(decoded)) return decoded;
   const event = decoded.right;
   const expected = subjectFor(event);
