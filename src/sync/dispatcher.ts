@@ -9,6 +9,7 @@ import type { View } from '../../projections/view.js';
 import type { Touched } from '../../projections/draft.js';
 import type { SyncRequested } from '../../streams/events.js';
 import { SyncCandidates } from './candidates.js';
+import { MAX_EVENT_BYTES } from '../../streams/decode.js';
 import { syncRequestsSubject } from '../../streams/subjects.js';
 import type { Appender } from '../nats/appender.js';
 import type { Logger } from '../observability/log.js';
@@ -41,6 +42,22 @@ export const requestRecord = (message: SyncRequestMessage, observer: string): Sy
   files: message.files.map((i) => ({ fileId: i.fileId, eventId: i.eventId, attempt: i.attempt })),
 });
 
+const bytesOf = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
+
+/**
+ * A dispatch split so that its request message and its sync.requested record are each at most an
+ * event's size: a record the fold refuses for its size would leave the request unrecorded, and a
+ * message over the server's max_payload cannot be published at all (long ids, large clocks).
+ */
+export const fitting = (d: SyncDispatch): SyncDispatch[] => {
+  if (d.items.length <= 1) return [d];
+  const message: SyncRequestMessage = { schema: 1, id: requestId(d), region: d.region, reason: d.reason, at: new Date(0).toISOString(), files: d.items };
+  // The observer and `at` are bounded (256 chars, a timestamp): leave room for them.
+  if (bytesOf(message) <= MAX_EVENT_BYTES - 1024 && bytesOf(requestRecord(message, '')) <= MAX_EVENT_BYTES - 1024) return [d];
+  const half = Math.ceil(d.items.length / 2);
+  return [...fitting({ ...d, items: d.items.slice(0, half) }), ...fitting({ ...d, items: d.items.slice(half) })];
+};
+
 export const startSyncDispatcher = (o: {
   readonly js: JetStreamClient;
   readonly view: () => View | undefined;
@@ -54,14 +71,18 @@ export const startSyncDispatcher = (o: {
   readonly limits?: DispatchLimits;
 }): { readonly tick: () => Promise<void>; readonly noteCommitted: (view: View, touched: readonly Touched[]) => void } => {
   const limits = o.limits ?? DEFAULT_LIMITS;
-  const candidates = new SyncCandidates(o.settings);
+  const candidates = new SyncCandidates(o.settings, (r) => {
+    const rejected = o.view()?.rejected.get(`dispatched:${r.requestId}`);
+    o.log.error({ requestId: r.requestId, pending: r.key, attempt: r.attempt, rejected: rejected?.reason },
+      'the log did not record a sync request that was sent; it is retried after the backoff with the next attempt');
+  });
   const send = async (view: View, d: SyncDispatch): Promise<boolean> => {
     const id = requestId(d);
     const message: SyncRequestMessage = { schema: 1, id, region: d.region, reason: d.reason, at: new Date().toISOString(), files: d.items };
     try {
       const ack = await o.js.publish(syncRequestsSubject(d.region), new TextEncoder().encode(JSON.stringify(message)), { msgID: id });
       const appended = await o.appender.append(requestRecord(message, o.observer));
-      candidates.sent(o.view() ?? view, appended.seq, d.region, d.items);
+      candidates.sent(o.view() ?? view, appended.seq, d.region, d.items, id, message.at);
       o.log.info({ requestId: id, region: d.region, reason: d.reason, files: d.items.length, outboundSeq: ack.seq }, 'sync request sent');
       return true;
     } catch (error) {
@@ -81,7 +102,8 @@ export const startSyncDispatcher = (o: {
       const now = Date.now();
       const taken = new Set(candidates.take(now, limits.batchesPerTick * o.settings.batchSize));
       if (taken.size === 0) return;
-      for (const d of decideSync(view, new Date(now).toISOString(), o.settings, taken)) {
+      const decided = decideSync(candidates.asSent(view, taken), new Date(now).toISOString(), o.settings, taken);
+      for (const d of decided.flatMap(fitting)) {
         if (o.signal.aborted || !(await send(view, d))) break;
         for (const i of d.items) taken.delete(`${d.region}/${i.fileId}`);
       }
