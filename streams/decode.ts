@@ -3,7 +3,8 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as t from 'io-ts';
-import { SCHEMA_VERSION, entryArrays, eventCodecs, isEventType, type CoordinatorEvent, type InvalidEntry, type MultiEntryType } from './events.js';
+import { SCHEMA_VERSION, entryArrays, eventCodecs, isEventType, type CoordinatorEvent, type EventType, type InvalidEntry, type MultiEntryType } from './events.js';
+import { unknownFields } from './fields.js';
 import { decodeFast } from './fastDecode.js';
 import { subjectFor } from './subjects.js';
 
@@ -78,8 +79,20 @@ export const decodeValue = (value: unknown): E.Either<string, CoordinatorEvent> 
   }
   const fast = decodeFast(type, record);
   if (fast !== undefined) return E.right(fast);
+  return decodeSlow(type, record);
+};
+
+/**
+ * The reference decoder (decodeFast only takes a shortcut through it): the type's io-ts codec, and
+ * no field it does not name (rule 10). At most five reasons, the codec's first.
+ */
+export const decodeSlow = (type: EventType, value: Record<string, unknown>): E.Either<string, CoordinatorEvent> => {
   const codec = eventCodecs[type] as t.Decoder<unknown, CoordinatorEvent>;
-  return pipe(codec.decode(value), E.mapLeft(describeErrors));
+  const decoded = codec.decode(value);
+  const unknown = unknownFields(codec, value, type);
+  if (unknown.length === 0) return pipe(decoded, E.mapLeft(describeErrors));
+  const errors = E.isLeft(decoded) ? describeErrors(decoded.left).split('; ') : [];
+  return E.left([...errors, ...unknown].slice(0, 5).join('; '));
 };
 
 const isMultiEntry = (type: unknown): type is MultiEntryType =>
@@ -103,8 +116,9 @@ const withoutInvalidEntries = (record: Record<string, unknown>): CoordinatorEven
   const invalid: InvalidEntry[] = [];
   entries.forEach((item: unknown, index) => {
     const one = (entry as t.Decoder<unknown, unknown>).validate(item, t.appendContext(inArray, String(index), entry, item));
-    if (E.isRight(one)) good.push(item);
-    else invalid.push({ index, reason: describeErrors(one.left) });
+    const unknown = unknownFields(entry, item, type, [field, String(index)]);
+    if (E.isRight(one) && unknown.length === 0) good.push(item);
+    else invalid.push({ index, reason: [...(E.isLeft(one) ? describeErrors(one.left).split('; ') : []), ...unknown].slice(0, 5).join('; ') });
   });
   if (invalid.length === 0 || good.length === 0) return undefined;
   const rest = decodeValue({ ...record, [field]: good });
