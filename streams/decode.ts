@@ -5,6 +5,7 @@ import { pipe } from 'fp-ts/lib/function.js';
 import * as t from 'io-ts';
 import { SCHEMA_VERSION, entryArrays, eventCodecs, isEventType, type CoordinatorEvent, type EventType, type InvalidEntry, type MultiEntryType } from './events.js';
 import { unknownFields } from './fields.js';
+import { isValidId } from './ids.js';
 import { decodeFast } from './fastDecode.js';
 import { subjectFor } from './subjects.js';
 
@@ -147,12 +148,19 @@ export const decodeEvent = (subject: string, bytes: Uint8Array): E.Either<string
     : E.left(`subject: ${event.type} from region/operator must be published on ${expected}, got ${subject}`);
 };
 
-/** Best effort: the id of an event that failed to decode, so operators can find it. */
+/**
+ * The id of an event that failed to decode, so its rejection is kept (and found) under it: read
+ * whenever the bytes are UTF-8 JSON, oversized ones included (the stream bounds them by the
+ * server's max_payload), and only if it obeys the id rule.
+ */
 export const salvageId = (bytes: Uint8Array): string | undefined => {
-  const parsed = parseJson(bytes);
-  if (E.isLeft(parsed)) return undefined;
-  const value = parsed.right;
-  if (typeof value !== 'object' || value === null) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(bytes));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const id = (value as Record<string, unknown>)['id'];
-  return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
+  return isValidId(id) ? id : undefined;
 };

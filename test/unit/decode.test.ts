@@ -202,4 +202,12 @@ describe('decode: envelope and bytes', () => {
     assert.equal(salvageId(new Uint8Array([0xff])), undefined);
     assert.equal(salvageId(encode(null)), undefined);
   });
+
+  test('salvageId reads the id of an oversized event too, and only an id within the id rule', () => {
+    const big = encode({ ...fileUpdated({ id: 'big-1' }), pad: 'x'.repeat(MAX_EVENT_BYTES) });
+    assert.ok(big.byteLength > MAX_EVENT_BYTES);
+    assert.equal(salvageId(big), 'big-1');
+    assert.equal(salvageId(encode({ id: 'a/b' })), undefined, 'outside the id rule: the rejection goes under seq-<n>');
+    assert.equal(salvageId(encode([{ id: 'in-an-array' }])), undefined);
+  });
 });
