@@ -3,7 +3,8 @@
 // imported, not a copy): a durable pull consumer on its own subject, apply, sync.acked by exactly the
 // clocks sent, then the NATS ack; some first deliveries fail and are nak'ed, to be redelivered. Under
 // the fork, merge and manual conflict strategies a concurrent workload of four regions must end with
-// no pending entry left and every request message acked, the view equal to the fold of the log.
+// no pending entry left and every request message acked, the view equal to the fold of the log;
+// once more under fork with the leader, its own process, killed by SIGKILL halfway.
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,12 +13,14 @@ import { after, before, describe, test } from 'node:test';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { OUTBOUND_STREAM } from '../../streams/definition.js';
 import { isValidId } from '../../streams/ids.js';
-import type { Coordinator } from '../../src/coordinator.js';
+import { viewPrefix, type Coordinator } from '../../src/coordinator.js';
 import { connectNats, type Nats } from '../../src/nats/connection.js';
 import { ensureOutboundStream, streamSettings } from '../../src/nats/stream.js';
 import { waitFor } from '../../src/util/waitFor.js';
 import { publishWorkload } from '../support/publish.js';
-import { asObject, startInProcess, startStack, viewAndFold, type Stack } from '../support/stack.js';
+import {
+  asObject, leaderOf, readEtcdView, spawnCoordinator, startInProcess, startStack, viewAndFold, type ChildCoordinator, type Stack,
+} from '../support/stack.js';
 
 const REGIONS = ['r1', 'r2', 'r3', 'r4'];
 const EVENTS = 1200;
@@ -42,10 +45,33 @@ const loadExample = async (): Promise<Example> => {
   return (await import(pathToFileURL(file).href)) as Example;
 };
 
-for (const strategy of ['fork', 'merge', 'manual'] as const) {
-  describe(`regions that follow the docs, conflict strategy ${strategy}`, () => {
+const RUNS = [
+  { strategy: 'fork', kill: false }, { strategy: 'merge', kill: false }, { strategy: 'manual', kill: false },
+  // The incident's shape: the leader, its own OS process, is killed with SIGKILL mid-workload.
+  { strategy: 'fork', kill: true },
+] as const;
+
+/** The view as etcd holds it: pending keys, rejected entries, conflicts, file ids. */
+const etcdView = async (stack: Stack) => {
+  const prefix = `${viewPrefix(stack.config)}/`;
+  const entries = [...(await readEtcdView(stack)).entries()].map(([k, v]) => [k.slice(prefix.length), v] as const);
+  const of = <T>(collection: string): Array<[string, T]> => entries
+    .filter(([k]) => k.startsWith(`${collection}/`)).map(([k, v]) => [decodeURIComponent(k.slice(collection.length + 1)), JSON.parse(v) as T]);
+  const checkpoint = entries.find(([k]) => k === 'checkpoint');
+  return {
+    seq: checkpoint === undefined ? 0 : (JSON.parse(checkpoint[1]) as { seq: number }).seq,
+    pending: of<unknown>('pending').length,
+    files: of<unknown>('files').map(([k]) => k),
+    conflicts: of<{ strategy: string }>('conflicts').map(([, c]) => c),
+    rejected: of<{ subject: string; eventId: string | null }>('rejected').map(([, r]) => r),
+  };
+};
+
+for (const { strategy, kill } of RUNS) {
+  describe(`regions that follow the docs, conflict strategy ${strategy}${kill ? ', leader killed with SIGKILL' : ''}`, () => {
     let stack: Stack;
-    let leader: Coordinator;
+    let leader: Coordinator | undefined;
+    const children: ChildCoordinator[] = [];
     let regionNats: Nats;
     const stop = new AbortController();
     const serving: Array<Promise<void>> = [];
@@ -74,29 +100,49 @@ for (const strategy of ['fork', 'merge', 'manual'] as const) {
           return Promise.resolve();
         }, stop.signal));
       }
-      leader = await startInProcess(stack, 'c1');
+      if (kill) {
+        children.push(spawnCoordinator(stack, 'c1'));
+        await waitFor(async () => (await leaderOf(stack)) === 'c1', { timeoutMs: 30_000, what: 'c1 elected' });
+        children.push(spawnCoordinator(stack, 'c2'));
+      } else {
+        leader = await startInProcess(stack, 'c1');
+      }
     });
     after(async () => {
       stop.abort();
       await Promise.all(serving);
       await regionNats.nc.close();
-      await leader.stop();
+      await leader?.stop();
+      for (const c of children) {
+        c.proc.kill('SIGTERM');
+        await c.exited;
+      }
       await stack.stop();
     });
 
     test('a concurrent workload ends with nothing pending; every request is acked both ways', async () => {
-      await publishWorkload(stack, REGIONS, EVENTS, { seed: 7 });
-      const view = await waitFor(() => {
-        const v = leader.committedView();
-        return v !== undefined && v.pending.size === 0 && v.seq > EVENTS ? v : undefined;
-      }, { timeoutMs: 120_000, intervalMs: 200, what: 'no pending entry left' });
+      let killed = false;
+      await publishWorkload(stack, REGIONS, EVENTS, {
+        seed: 7,
+        onAck: async (n) => {
+          if (!kill || killed || n < EVENTS / 2) return;
+          killed = true;
+          children[0]!.proc.kill('SIGKILL');
+          await children[0]!.exited;
+        },
+      });
+      assert.equal(killed, kill);
+      if (kill) await waitFor(async () => (await leaderOf(stack)) === 'c2', { timeoutMs: 30_000, what: 'c2 takes over' });
+      const view = await waitFor(async () => {
+        const v = await etcdView(stack);
+        return v.pending === 0 && v.seq > EVENTS ? v : undefined;
+      }, { timeoutMs: 120_000, intervalMs: 500, what: 'no pending entry left' });
 
-      const conflicts = [...view.conflicts.values()];
-      assert.ok(conflicts.some((c) => c.strategy === strategy), `the workload caused ${strategy} conflicts (${conflicts.length} conflicts)`);
-      if (strategy === 'fork') assert.ok([...view.files.keys()].some((id) => /:c[0-9a-z]+$/.test(id)), 'fork files exist');
-      for (const id of view.files.keys()) assert.ok(isValidId(id), `file id ${id}`);
+      assert.ok(view.conflicts.some((c) => c.strategy === strategy), `the workload caused ${strategy} conflicts (${view.conflicts.length} conflicts)`);
+      if (strategy === 'fork') assert.ok(view.files.some((id) => /:c[0-9a-z]+$/.test(id)), 'fork files exist');
+      for (const id of view.files) assert.ok(isValidId(id), `file id ${id}`);
 
-      const refused = [...view.rejected.values()].filter((r) => r.subject === 'jzse.sync.dispatched' || (r.eventId ?? '').startsWith('ack:sync:'));
+      const refused = view.rejected.filter((r) => r.subject === 'jzse.sync.dispatched' || (r.eventId ?? '').startsWith('ack:sync:'));
       assert.deepEqual(refused, [], 'no request record and no ack of the documented procedure is refused');
 
       assert.equal(failedOnce.size, 3, 'r4 failed three first deliveries');
