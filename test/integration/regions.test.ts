@@ -6,7 +6,7 @@
 // no pending entry left and every request message acked, the view equal to the fold of the log;
 // once more under fork with the leader, its own process, killed by SIGKILL halfway.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -42,7 +42,11 @@ const loadExample = async (): Promise<Example> => {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `regionExample-${process.pid}.ts`);
   writeFileSync(file, code);
-  return (await import(pathToFileURL(file).href)) as Example;
+  try {
+    return (await import(pathToFileURL(file).href)) as Example;
+  } finally {
+    rmSync(file, { force: true });
+  }
 };
 
 const RUNS = [
