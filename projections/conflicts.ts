@@ -109,7 +109,8 @@ export const forkPath = (path: string, at: string, region: string): string => {
   return `${path.slice(0, cut)}.sync-conflict-${stamp}-${region}${path.slice(cut)}`;
 };
 
-export const forkFileId = (fileId: string, eventId: string): string => `${fileId.slice(0, 100)}~c${fnv1a(eventId)}`;
+/** Within the id rule (A-Z a-z 0-9 . _ : -), so regions can ack it and the leader's sync.requested naming it decodes. */
+export const forkFileId = (fileId: string, eventId: string): string => `${fileId.slice(0, 100)}:c${fnv1a(eventId)}`;
 
 /** The winner stays; the loser lives on as a new file its region holds. */
 const fork = (d: Draft, msg: LogEntry, current: FileRecord, v: Versions, at: string): Draft => {

@@ -7,7 +7,7 @@ import type { Decision } from './decision.js';
 import { reject, type Draft } from './draft.js';
 import { decideResolve, evolveResolve } from './conflicts.js';
 import { decideChange, evolveChange } from './files.js';
-import { ackProblems, decideSync, evolveSync } from './pending.js';
+import { decideSync, evolveSync, partialRejection } from './pending.js';
 import { decidePolicy, evolvePolicy } from './policySet.js';
 import { decideRegion, evolveRegion } from './regions.js';
 import { invalidEvent, rejection, WHOLE_EVENT, type Rejection } from './rejection.js';
@@ -79,7 +79,7 @@ export const judge = (d: Draft, entry: LogEntry): { readonly draft: Draft; reado
   if (E.isLeft(decided)) return { draft: reject(d, entry, decided.left), verdict: { seq: entry.seq, event, decision: null, rejection: decided.left } };
   const decision = decided.right;
   const done = evolve(d, entry, event, decision);
-  const partial = decision.kind === 'acked' ? ackProblems(decision.entries) : undefined;
+  const partial = partialRejection(decision);
   return partial === undefined
     ? { draft: done, verdict: { seq: entry.seq, event, decision, rejection: null } }
     : { draft: reject(done, entry, partial), verdict: { seq: entry.seq, event, decision, rejection: partial } };

@@ -11,7 +11,8 @@ export type Decision =
   | { readonly kind: 'duplicate' }
   /** Valid, but it brings nothing new (a change EQUAL to the stored version). */
   | { readonly kind: 'no_op' }
-  | { readonly kind: 'applied' }
+  /** `skipped`: entries that could not be decoded, each refused alone (the event is applied in part). */
+  | { readonly kind: 'applied'; readonly skipped?: readonly Rejection[] }
   /** A change CONCURRENT with the stored version: settled by the path's conflict strategy. */
   | { readonly kind: 'conflict' }
   | { readonly kind: 'acked'; readonly entries: readonly AckVerdict[] };

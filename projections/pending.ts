@@ -1,10 +1,10 @@
 // The sync aggregate: what each region still has to apply (one entry per (region, file), always the
 // newest version), the leader's requests, regions' demands and acks.
 import * as E from 'fp-ts/lib/Either.js';
-import type { SyncAcked, SyncDemanded, SyncRequested } from '../streams/events.js';
+import { entryIndexes, type InvalidEntry, type SyncAcked, type SyncDemanded, type SyncRequested } from '../streams/events.js';
 import { DUPLICATE, APPLIED, type AckVerdict, type Decision } from './decision.js';
 import { effectiveAt, put, remember, remove, type Draft } from './draft.js';
-import { notRegisteredRegion, rejection, type Rejection } from './rejection.js';
+import { invalidEvent, notRegisteredRegion, rejection, type Rejection } from './rejection.js';
 import { compareVectorClocks, normalizeClock } from './vectorClock.js';
 import { pendingKey, type FileRecord, type LogEntry, type PendingChange, type RegionLocation, type View } from './view.js';
 
@@ -67,13 +67,24 @@ const ackVerdict = (view: View, ack: SyncAcked['files'][number], i: number): Ack
   }
 };
 
+/** Entries that failed to decode were left out of the event by the decoder: each is refused alone (rule 7). */
+const undecodable = (invalid: readonly InvalidEntry[] | undefined): Rejection[] => (invalid ?? []).map((x) => invalidEvent(x.reason));
+
+const appliedSkipping = (invalid: readonly InvalidEntry[] | undefined): Decision => {
+  const skipped = undecodable(invalid);
+  return skipped.length === 0 ? APPLIED : { kind: 'applied', skipped };
+};
+
 export const decideSync = (view: View, event: SyncEvent): E.Either<Rejection, Decision> => {
   const region = view.regions.get(event.region);
-  if (event.type === 'sync.requested') return region === undefined ? E.left(notRegisteredRegion(event.region)) : E.right(APPLIED);
+  if (event.type === 'sync.requested') return region === undefined ? E.left(notRegisteredRegion(event.region)) : E.right(appliedSkipping(event.invalidEntries));
   if (region?.recentEventIds.includes(event.id)) return E.right(DUPLICATE);
   if (region === undefined || !region.active) return E.left(notRegisteredRegion(event.region));
-  if (event.type === 'sync.demanded') return E.right(APPLIED);
-  return E.right({ kind: 'acked', entries: event.files.map((ack, i) => ackVerdict(view, ack, i)) });
+  if (event.type === 'sync.demanded') return E.right(appliedSkipping(event.invalidEntries));
+  // Each decoded entry judged under its place as sent; the undecodable ones come after, refused.
+  const sentAt = entryIndexes(event.files.length, event.invalidEntries);
+  const entries: AckVerdict[] = event.files.map((ack, k) => ackVerdict(view, ack, sentAt[k] ?? k));
+  return E.right({ kind: 'acked', entries: [...entries, ...undecodable(event.invalidEntries).map((r) => E.left(r))] });
 };
 
 /**
@@ -106,13 +117,13 @@ const evolveAck = (d: Draft, entry: LogEntry, event: SyncAcked, entries: readonl
   return next;
 };
 
-/** The entries an ack could not apply, as one rejection: each named by its index. */
-export const ackProblems = (entries: readonly AckVerdict[]): Rejection | undefined => {
-  const problems = entries.flatMap((v) => (E.isLeft(v) ? [v.left] : []));
+/** The entries an event could not apply, as one rejection (its code and field are the first one's). */
+export const partialRejection = (decision: Decision): Rejection | undefined => {
+  const problems = decision.kind === 'acked'
+    ? decision.entries.flatMap((v) => (E.isLeft(v) ? [v.left] : []))
+    : decision.kind === 'applied' ? [...(decision.skipped ?? [])] : [];
   const first = problems[0];
-  if (first === undefined) return undefined;
-  return rejection(first.code, first.field,
-    `${first.reason}${problems.length > 1 ? `; and ${problems.slice(1).map((p) => `${p.field}: ${p.reason}`).join('; ')}` : ''} (the other entries were applied)`);
+  return first === undefined ? undefined : { ...first, entries: problems };
 };
 
 export const evolveSync = (d: Draft, entry: LogEntry, event: SyncEvent, decision: Decision): Draft => {

@@ -3,7 +3,13 @@
 export const REJECTION_CODES = ['not_found', 'already_exists', 'stale', 'conflict', 'failed_precondition', 'invalid'] as const;
 export type RejectionCode = (typeof REJECTION_CODES)[number];
 
-export type Rejection = { readonly code: RejectionCode; readonly field: string; readonly reason: string };
+export type Rejection = {
+  readonly code: RejectionCode;
+  readonly field: string;
+  readonly reason: string;
+  /** An event applied in part: every entry it refused (the first gives code, field and reason). */
+  readonly entries?: readonly Rejection[];
+};
 
 export const rejection = (code: RejectionCode, field: string, reason: string): Rejection => ({ code, field, reason });
 
@@ -11,7 +17,10 @@ export const rejection = (code: RejectionCode, field: string, reason: string): R
 export const WHOLE_EVENT = '(event)';
 
 /** `field: reason`, the sentence operators read (just the reason when it is about the whole event). */
-export const describeRejection = (r: Rejection): string => (r.field === WHOLE_EVENT ? r.reason : `${r.field}: ${r.reason}`);
+export const describeRejection = (r: Rejection): string =>
+  r.entries !== undefined
+    ? `partially applied: ${r.entries.map((e) => describeRejection(e)).join('; ')}`
+    : r.field === WHOLE_EVENT ? r.reason : `${r.field}: ${r.reason}`;
 
 /** A decoder's message (`path: expected …; …`) as a rejection naming its first field. */
 export const invalidEvent = (message: string): Rejection => {

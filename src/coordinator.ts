@@ -23,6 +23,8 @@ import { startHealthMonitor } from './health/monitor.js';
 import type { HealthPolicy } from '../projections/health.js';
 import type { View } from '../projections/view.js';
 import { BUILT_IN_POLICY, DEFAULT_PATTERN } from '../projections/policies.js';
+import type { PolicySet } from '../streams/events.js';
+import { derivedId } from '../streams/ids.js';
 
 export type Coordinator = {
   readonly appender: Appender;
@@ -71,13 +73,19 @@ const defaultsInLog = (view: View, config: Config): boolean => {
  * The configured defaults become the `**` policy, as an event, so replay reproduces every decision
  * made under them. Appended by a new leader only when the log's defaults differ from its configuration.
  */
-const ensureDefaultPolicy = async (view: View, config: Config, appender: Appender, term: string, log: Logger): Promise<void> => {
-  if (defaultsInLog(view, config)) return;
+/** The configured defaults as the `**` policy a leader of term `term` appends. */
+export const defaultPolicyEvent = (config: Config, term: string, at: string): PolicySet => {
   const { sync, conflict } = configuredDefaults(config);
-  const event = {
-    schema: 1 as const, id: `config-default:${term}:${sync}:${conflict}`, type: 'policy.set' as const, at: new Date().toISOString(),
+  return {
+    schema: 1, id: derivedId('config-default', term, sync, conflict), type: 'policy.set', at,
     operator: `config:${config.coordinator.id}`, pattern: DEFAULT_PATTERN, sync, conflict,
   };
+};
+
+const ensureDefaultPolicy = async (view: View, config: Config, appender: Appender, term: string, log: Logger): Promise<void> => {
+  if (defaultsInLog(view, config)) return;
+  const event = defaultPolicyEvent(config, term, new Date().toISOString());
+  const { sync, conflict } = event;
   try {
     const ack = await appender.append(event);
     log.info({ eventId: event.id, seq: ack.seq, sync, conflict }, 'default policy set from configuration');

@@ -2,8 +2,10 @@
 // (a failure becomes a rejected entry) and by every write path before anything is appended.
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import type * as t from 'io-ts';
-import { SCHEMA_VERSION, eventCodecs, isEventType, type CoordinatorEvent } from './events.js';
+import * as t from 'io-ts';
+import { SCHEMA_VERSION, entryArrays, eventCodecs, isEventType, type CoordinatorEvent, type EventType, type InvalidEntry, type MultiEntryType } from './events.js';
+import { unknownFields } from './fields.js';
+import { isValidId } from './ids.js';
 import { decodeFast } from './fastDecode.js';
 import { subjectFor } from './subjects.js';
 
@@ -78,16 +80,66 @@ export const decodeValue = (value: unknown): E.Either<string, CoordinatorEvent> 
   }
   const fast = decodeFast(type, record);
   if (fast !== undefined) return E.right(fast);
-  const codec = eventCodecs[type] as t.Decoder<unknown, CoordinatorEvent>;
-  return pipe(codec.decode(value), E.mapLeft(describeErrors));
+  return decodeSlow(type, record);
 };
 
-/** Decodes a stored message and checks it arrived on the subject its type belongs to. */
+/**
+ * The reference decoder (decodeFast only takes a shortcut through it): the type's io-ts codec, and
+ * no field it does not name (rule 10). At most five reasons, the codec's first.
+ */
+export const decodeSlow = (type: EventType, value: Record<string, unknown>): E.Either<string, CoordinatorEvent> => {
+  const codec = eventCodecs[type] as t.Decoder<unknown, CoordinatorEvent>;
+  const decoded = codec.decode(value);
+  const unknown = unknownFields(codec, value, type);
+  if (unknown.length === 0) return pipe(decoded, E.mapLeft(describeErrors));
+  const errors = E.isLeft(decoded) ? describeErrors(decoded.left).split('; ') : [];
+  return E.left([...errors, ...unknown].slice(0, 5).join('; '));
+};
+
+const isMultiEntry = (type: unknown): type is MultiEntryType =>
+  typeof type === 'string' && Object.prototype.hasOwnProperty.call(entryArrays, type);
+
+/**
+ * Rule 7: an event of independent entries whose only problems are in some entries is applied for
+ * the others. Each entry is decoded alone (its errors named `files.<i>.…`); the event is decoded
+ * again with the good ones, which checks everything else. Undefined when that does not apply: no
+ * bad entry, no good one, bounds broken, or a problem outside the entries.
+ */
+const withoutInvalidEntries = (record: Record<string, unknown>): CoordinatorEvent | undefined => {
+  const type = record['type'];
+  if (!isMultiEntry(type)) return undefined;
+  const { field, array, entry, min, max } = entryArrays[type];
+  const entries = record[field];
+  if (!Array.isArray(entries) || entries.length < min || entries.length > max) return undefined;
+  const root: t.Context = [{ key: '', type: eventCodecs[type], actual: record }];
+  const inArray = t.appendContext(root, field, array, entries);
+  const good: unknown[] = [];
+  const invalid: InvalidEntry[] = [];
+  entries.forEach((item: unknown, index) => {
+    const one = (entry as t.Decoder<unknown, unknown>).validate(item, t.appendContext(inArray, String(index), entry, item));
+    const unknown = unknownFields(entry, item, type, [field, String(index)]);
+    if (E.isRight(one) && unknown.length === 0) good.push(item);
+    else invalid.push({ index, reason: [...(E.isLeft(one) ? describeErrors(one.left).split('; ') : []), ...unknown].slice(0, 5).join('; ') });
+  });
+  if (invalid.length === 0 || good.length === 0) return undefined;
+  const rest = decodeValue({ ...record, [field]: good });
+  return E.isRight(rest) ? ({ ...rest.right, invalidEntries: invalid } as CoordinatorEvent) : undefined;
+};
+
+/**
+ * Decodes a stored message and checks it arrived on the subject its type belongs to. Unlike
+ * decodeValue (what a writer may send), an event of independent entries with some undecodable
+ * ones decodes to the others, listed in `invalidEntries`: the fold rejects each of those alone.
+ */
 export const decodeEvent = (subject: string, bytes: Uint8Array): E.Either<string, CoordinatorEvent> => {
   // Straight-line rather than pipe/chain: this runs once per event of every replay.
   const parsed = parseJson(bytes);
   if (E.isLeft(parsed)) return parsed;
-  const decoded = decodeValue(parsed.right);
+  let decoded = decodeValue(parsed.right);
+  if (E.isLeft(decoded) && typeof parsed.right === 'object' && parsed.right !== null && !Array.isArray(parsed.right)) {
+    const salvaged = withoutInvalidEntries(parsed.right as Record<string, unknown>);
+    if (salvaged !== undefined) decoded = E.right(salvaged);
+  }
   if (E.isLeft(decoded)) return decoded;
   const event = decoded.right;
   const expected = subjectFor(event);
@@ -96,12 +148,19 @@ export const decodeEvent = (subject: string, bytes: Uint8Array): E.Either<string
     : E.left(`subject: ${event.type} from region/operator must be published on ${expected}, got ${subject}`);
 };
 
-/** Best effort: the id of an event that failed to decode, so operators can find it. */
+/**
+ * The id of an event that failed to decode, so its rejection is kept (and found) under it: read
+ * whenever the bytes are UTF-8 JSON, oversized ones included (the stream bounds them by the
+ * server's max_payload), and only if it obeys the id rule.
+ */
 export const salvageId = (bytes: Uint8Array): string | undefined => {
-  const parsed = parseJson(bytes);
-  if (E.isLeft(parsed)) return undefined;
-  const value = parsed.right;
-  if (typeof value !== 'object' || value === null) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(bytes));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const id = (value as Record<string, unknown>)['id'];
-  return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
+  return isValidId(id) ? id : undefined;
 };

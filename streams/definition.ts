@@ -1,5 +1,4 @@
 // The event stream's definition as data; src/nats/stream.ts creates or updates it at start.
-import { MAX_EVENT_BYTES } from './decode.js';
 import { CONFLICTS, INPUT_SUBJECTS, SYNC_REQUESTS } from './subjects.js';
 
 export type StreamSettings = {
@@ -46,7 +45,10 @@ export const eventStreamConfig = (s: StreamSettings) => ({
   discard: 'new' as const,
   num_replicas: s.replicas,
   duplicate_window: s.duplicateWindowMs * NANOS_PER_MS,
-  max_msg_size: MAX_EVENT_BYTES + 4096,
+  // No limit of the stream's own: the server's max_payload (1 MiB by default) is the only one, so an
+  // event over MAX_EVENT_BYTES that a client could publish is stored and rejected by the fold with
+  // its size and id (docs/events.md, rule 10), instead of JetStream refusing it with a bare error.
+  max_msg_size: -1,
   max_bytes: s.maxBytes === 0 ? -1 : s.maxBytes,
   max_age: 0,
   max_msgs: -1,

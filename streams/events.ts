@@ -45,12 +45,8 @@ export const FileDeleted = t.intersection([
 ]);
 
 export const AckedVersion = t.exact(t.type({ fileId: Id, clock: VectorClock }));
-export const SyncAcked = t.intersection([
-  regionEnvelope('sync.acked'),
-  t.type({
-    files: t.refinement(t.array(AckedVersion), (a): boolean => a.length >= 1 && a.length <= 1000, '1 to 1000 acked versions'),
-  }),
-]);
+export const AckedVersions = t.refinement(t.array(AckedVersion), (a): boolean => a.length >= 1 && a.length <= 1000, '1 to 1000 acked versions');
+export const SyncAcked = t.intersection([regionEnvelope('sync.acked'), t.type({ files: AckedVersions })]);
 
 export const RegionState = t.keyof({ healthy: null, degraded: null, offline: null });
 export const RegionStatus = t.exact(t.type({ state: RegionState, syncLag: Count, storageUsed: Count, loadLevel: Fraction }));
@@ -70,22 +66,15 @@ export const RegionDeregistered = t.intersection([
 ]);
 export const RegionHeartbeat = t.intersection([regionEnvelope('region.heartbeat'), t.type({ status: RegionStatus })]);
 /** A region asks for files it holds on-demand copies of: the leader then requests them. */
-export const SyncDemanded = t.intersection([
-  regionEnvelope('sync.demanded'),
-  t.type({ fileIds: t.refinement(t.array(Id), (a): boolean => a.length >= 1 && a.length <= 1000, '1 to 1000 file ids') }),
-]);
+export const DemandedFileIds = t.refinement(t.array(Id), (a): boolean => a.length >= 1 && a.length <= 1000, '1 to 1000 file ids');
+export const SyncDemanded = t.intersection([regionEnvelope('sync.demanded'), t.type({ fileIds: DemandedFileIds })]);
 
 /** Appended by the leading coordinator after it published sync requests to a region. */
+export const RequestedVersion = t.exact(t.type({ fileId: Id, eventId: Id, attempt: PositiveCount }));
+export const RequestedVersions = t.refinement(t.array(RequestedVersion), (a): boolean => a.length >= 1 && a.length <= 10_000, '1 to 10000 requested files');
 export const SyncRequested = t.intersection([
   regionEnvelope('sync.requested'),
-  t.type({
-    observer: NonEmptyText(256),
-    files: t.refinement(
-      t.array(t.exact(t.type({ fileId: Id, eventId: Id, attempt: PositiveCount }))),
-      (a): boolean => a.length >= 1 && a.length <= 10_000,
-      '1 to 10000 requested files',
-    ),
-  }),
+  t.type({ observer: NonEmptyText(256), files: RequestedVersions }),
 ]);
 
 /** Appended by the leading coordinator when a region misses heartbeats, and when it is heard again. */
@@ -127,8 +116,36 @@ export const eventCodecs = {
   'policy.set': PolicySet,
 } as const;
 
+/**
+ * Events made of independent entries (docs/events.md, rule 7): the fold decodes each entry on its
+ * own, applies the good ones and rejects each bad one alone. `array` is the entries' codec (with
+ * its bounds), `entry` one entry's.
+ */
+export const entryArrays = {
+  'sync.acked': { field: 'files', array: AckedVersions, entry: AckedVersion, min: 1, max: 1000 },
+  'sync.requested': { field: 'files', array: RequestedVersions, entry: RequestedVersion, min: 1, max: 10_000 },
+  'sync.demanded': { field: 'fileIds', array: DemandedFileIds, entry: Id, min: 1, max: 1000 },
+} as const;
+export type MultiEntryType = keyof typeof entryArrays;
+
+/** An entry the fold could not decode: its position in the event's array and why, `files.3.fileId: expected …`. */
+export type InvalidEntry = { readonly index: number; readonly reason: string };
+/**
+ * Set by decodeEvent only, never sent: the entries that failed to decode (the event's array holds
+ * the others, in order). A field of that name on the wire is refused like any unknown field.
+ */
+export type WithInvalidEntries = { readonly invalidEntries?: readonly InvalidEntry[] };
+
+/** Position in the event as sent of each decoded entry (they skip the invalid ones). */
+export const entryIndexes = (count: number, invalid: readonly InvalidEntry[] = []): number[] => {
+  const skipped = new Set(invalid.map((x) => x.index));
+  const out: number[] = [];
+  for (let i = 0; out.length < count; i++) if (!skipped.has(i)) out.push(i);
+  return out;
+};
+
 export type EventType = keyof typeof eventCodecs;
-export type EventOf<K extends EventType> = t.TypeOf<(typeof eventCodecs)[K]>;
+export type EventOf<K extends EventType> = t.TypeOf<(typeof eventCodecs)[K]> & (K extends MultiEntryType ? WithInvalidEntries : unknown);
 export type FileRegistered = EventOf<'file.registered'>;
 export type FileUpdated = EventOf<'file.updated'>;
 export type FileDeleted = EventOf<'file.deleted'>;

@@ -25,6 +25,12 @@ const syncOrder = (a: Slot, b: Slot): boolean => a.seq < b.seq || (a.seq === b.s
 
 type RegionLanes = { readonly ready: Heap<Slot>; readonly lazy: Heap<Slot>; readonly lazyByAge: Heap<Slot>; readyCount: number; lazyCount: number };
 
+/** A request whose record the log did not take: what it asked, kept here since the view does not say. */
+type Unrecorded = { readonly eventId: string; readonly attempt: number; readonly at: string };
+
+/** What the dispatcher is told when a request it sent was not recorded by the fold. */
+export type UnrecordedRequest = { readonly requestId: string; readonly key: string; readonly attempt: number };
+
 const regionState = (view: View, id: string): string => {
   const r = view.regions.get(id);
   return r === undefined ? 'gone' : `${String(r.active)}:${effectiveRegionState(r)}`;
@@ -37,7 +43,14 @@ export class SyncCandidates {
   private readonly waiting = new Heap<Slot>((a, b) => a.dueAt < b.dueAt, this.live);
   private waitingCount = 0;
   /** Requests appended at `seq`: their entries leave `sent` once the committed view reaches it. */
-  private readonly requests: Array<{ readonly seq: number; readonly slots: readonly Slot[] }> = [];
+  private readonly requests: Array<{ readonly seq: number; readonly requestId: string; readonly at: string; readonly slots: readonly Slot[] }> = [];
+  /**
+   * Entries sent in a request the fold did not record (its sync.requested rejected or a no-op): the
+   * view still says "never requested", and deciding from it alone would send the same request again
+   * at once, forever. They are treated as requested at that attempt: retried after the backoff, with
+   * attempt + 1 (so under a new request id), until the log records a request or the version moves on.
+   */
+  private readonly unrecorded = new Map<string, Unrecorded>();
   /** Entries still to (re)classify: the whole view after election or a policy change, a region's when its state changes. */
   private readonly scans: Array<{ readonly entries: Iterator<[string, PendingChange]>; readonly region?: string }> = [];
   private readonly regionStates = new Map<string, string>();
@@ -45,7 +58,7 @@ export class SyncCandidates {
   private committedSeq = 0;
   private turn = 0;
 
-  constructor(private readonly settings: SyncSettings) {}
+  constructor(private readonly settings: SyncSettings, private readonly onUnrecorded?: (r: UnrecordedRequest) => void) {}
 
   /** The first tick as leader: every pending entry is classified by later `scan` slices. */
   start(view: View): void {
@@ -75,7 +88,8 @@ export class SyncCandidates {
     if (!this.started) return;
     this.committedSeq = view.seq;
     while (this.requests.length > 0 && this.requests[0]!.seq <= view.seq) {
-      for (const s of this.requests.shift()!.slots) if (this.live(s)) this.classify(view, s.key, true);
+      const request = this.requests.shift()!;
+      for (const s of request.slots) if (this.live(s)) this.release(view, s, request.requestId, request.at);
     }
     for (const t of touched) {
       if (t.collection === 'pending') this.classify(view, t.key, false);
@@ -130,15 +144,62 @@ export class SyncCandidates {
     return out;
   }
 
-  /** `items` went to `region` in a request appended at `seq`. */
-  sent(view: View, seq: number, region: string, items: readonly SyncItem[]): void {
+  /** `items` went to `region` in request `requestId`, sent at `at`, whose record was appended at `seq`. */
+  sent(view: View, seq: number, region: string, items: readonly SyncItem[], requestId = '', at = new Date().toISOString()): void {
     const slots = items.map((i): Slot => ({
       key: pendingKey(region, i.fileId), region, fileId: i.fileId, seq: i.seq, lane: 'sent', since: 0, dueAt: 0, eventId: i.eventId, attempt: i.attempt,
     }));
     for (const s of slots) this.put(s);
-    // The batch holding it may already be committed: then no later batch would release these.
-    if (seq <= this.committedSeq) for (const s of slots) this.classify(view, s.key, true);
-    else this.requests.push({ seq, slots });
+    // The batch holding it may already be committed (or the record was a duplicate of an older
+    // event): then no later batch would release these.
+    if (seq <= this.committedSeq) for (const s of slots) this.release(view, s, requestId, at);
+    else this.requests.push({ seq, requestId, at, slots });
+  }
+
+  /**
+   * The pending entries of `keys` as the dispatcher must judge them: those sent in a request the
+   * log did not record count as requested at that attempt (see `unrecorded`).
+   */
+  asSent(view: View, keys: Iterable<string>): View {
+    let pending = view.pending;
+    for (const key of keys) {
+      const p = pending.get(key);
+      if (p !== undefined) {
+        const asSent = this.withUnrecorded(p);
+        if (asSent !== p) pending = pending.set(key, asSent);
+      }
+    }
+    return pending === view.pending ? view : { ...view, pending };
+  }
+
+  /** Unrecorded requests being retried by this index (for tests and metrics). */
+  unrecordedCount(): number {
+    return this.unrecorded.size;
+  }
+
+  /** The request holding `s` is folded: if the view does not show it, remember it was sent. */
+  private release(view: View, s: Slot, requestId: string, at: string): void {
+    const p = view.pending.get(s.key);
+    if (p !== undefined && p.eventId === s.eventId && (p.requested?.attempt ?? 0) < s.attempt) {
+      const known = this.unrecorded.get(s.key);
+      if (known === undefined || known.eventId !== s.eventId || known.attempt < s.attempt) {
+        this.unrecorded.set(s.key, { eventId: s.eventId, attempt: s.attempt, at });
+        this.onUnrecorded?.({ requestId, key: s.key, attempt: s.attempt });
+      }
+    }
+    this.classify(view, s.key, true);
+  }
+
+  private withUnrecorded(p: PendingChange): PendingChange {
+    const key = pendingKey(p.regionId, p.fileId);
+    const u = this.unrecorded.get(key);
+    if (u === undefined) return p;
+    if (u.eventId !== p.eventId || (p.requested?.attempt ?? 0) >= u.attempt) {
+      // The version moved on, or the log now records a request at least as late: the view decides.
+      this.unrecorded.delete(key);
+      return p;
+    }
+    return { ...p, requested: { at: u.at, attempt: u.attempt } };
   }
 
   /** Taken keys that were not sent: back to their lanes. */
@@ -152,10 +213,14 @@ export class SyncCandidates {
 
   /** `force`: also an entry in `sent` (its request is folded, or was never sent). */
   private classify(view: View, key: string, force: boolean): void {
-    const p = view.pending.get(key);
+    const stored = view.pending.get(key);
     const current = this.slots.get(key);
-    if (!force && current?.lane === 'sent' && p?.eventId === current.eventId && (p.requested?.attempt ?? 0) < current.attempt) return;
-    if (p === undefined) return this.put(undefined, key);
+    if (!force && current?.lane === 'sent' && stored?.eventId === current.eventId && (stored.requested?.attempt ?? 0) < current.attempt) return;
+    if (stored === undefined) {
+      this.unrecorded.delete(key);
+      return this.put(undefined, key);
+    }
+    const p = this.withUnrecorded(stored);
     const lane = laneOf(view, p, this.settings);
     if (lane.kind === 'idle') return this.put(undefined, key);
     const base = { key, region: p.regionId, fileId: p.fileId, seq: p.seq, since: 0, dueAt: 0, eventId: p.eventId, attempt: 0 };

@@ -4,12 +4,13 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Touched } from '../../projections/draft.js';
 import type { ConflictRecord, View } from '../../projections/view.js';
+import { derivedId } from '../../streams/ids.js';
 import { CONFLICTS } from '../../streams/subjects.js';
 import type { Logger } from '../observability/log.js';
 
 export type ConflictNotice = { readonly schema: 1; readonly id: string; readonly conflict: ConflictRecord };
 
-export const noticeId = (c: ConflictRecord): string => `conflict:${c.id}:${c.status}:${c.resolution?.eventId ?? 'detected'}`;
+export const noticeId = (c: ConflictRecord): string => derivedId('conflict', c.id, c.status, c.resolution?.eventId ?? 'detected');
 
 export const publishConflictNotices = (js: JetStreamClient, view: View, touched: readonly Touched[], log: Logger): void => {
   for (const t of touched) {

@@ -7,7 +7,9 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import { decideSync, type SyncDispatch, type SyncSettings } from '../../projections/sync.js';
 import type { View } from '../../projections/view.js';
 import type { Touched } from '../../projections/draft.js';
+import type { SyncRequested } from '../../streams/events.js';
 import { SyncCandidates } from './candidates.js';
+import { MAX_EVENT_BYTES } from '../../streams/decode.js';
 import { syncRequestsSubject } from '../../streams/subjects.js';
 import type { Appender } from '../nats/appender.js';
 import type { Logger } from '../observability/log.js';
@@ -28,10 +30,33 @@ export type DispatchLimits = { readonly scanSliceMs: number; readonly maxOutstan
 
 export const DEFAULT_LIMITS: DispatchLimits = { scanSliceMs: 20, maxOutstanding: 8, batchesPerTick: 4 };
 
-const requestId = (d: SyncDispatch): string => {
+/** Derived from the content (files, versions, attempts), so a re-send of the same request is stored once. */
+export const requestId = (d: SyncDispatch): string => {
   let h = 0x811c9dc5;
   for (const i of d.items) for (const ch of `${i.fileId}/${i.eventId}/${i.attempt};`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
   return `sync:${d.region}:${d.items[0]?.seq ?? 0}:${d.items.length}:${h.toString(36)}`;
+};
+
+/** The leader's record of a request it sent, appended to the log (docs/events.md, `sync.requested`). */
+export const requestRecord = (message: SyncRequestMessage, observer: string): SyncRequested => ({
+  schema: 1, id: `dispatched:${message.id}`, type: 'sync.requested', at: message.at, region: message.region, observer,
+  files: message.files.map((i) => ({ fileId: i.fileId, eventId: i.eventId, attempt: i.attempt })),
+});
+
+const bytesOf = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
+
+/**
+ * A dispatch split so that its request message and its sync.requested record are each at most an
+ * event's size: a record the fold refuses for its size would leave the request unrecorded, and a
+ * message over the server's max_payload cannot be published at all (long ids, large clocks).
+ */
+export const fitting = (d: SyncDispatch): SyncDispatch[] => {
+  if (d.items.length <= 1) return [d];
+  const message: SyncRequestMessage = { schema: 1, id: requestId(d), region: d.region, reason: d.reason, at: new Date(0).toISOString(), files: d.items };
+  // The observer and `at` are bounded (256 chars, a timestamp): leave room for them.
+  if (bytesOf(message) <= MAX_EVENT_BYTES - 1024 && bytesOf(requestRecord(message, '')) <= MAX_EVENT_BYTES - 1024) return [d];
+  const half = Math.ceil(d.items.length / 2);
+  return [...fitting({ ...d, items: d.items.slice(0, half) }), ...fitting({ ...d, items: d.items.slice(half) })];
 };
 
 export const startSyncDispatcher = (o: {
@@ -47,17 +72,18 @@ export const startSyncDispatcher = (o: {
   readonly limits?: DispatchLimits;
 }): { readonly tick: () => Promise<void>; readonly noteCommitted: (view: View, touched: readonly Touched[]) => void } => {
   const limits = o.limits ?? DEFAULT_LIMITS;
-  const candidates = new SyncCandidates(o.settings);
+  const candidates = new SyncCandidates(o.settings, (r) => {
+    const rejected = o.view()?.rejected.get(`dispatched:${r.requestId}`);
+    o.log.error({ requestId: r.requestId, pending: r.key, attempt: r.attempt, rejected: rejected?.reason },
+      'the log did not record a sync request that was sent; it is retried after the backoff with the next attempt');
+  });
   const send = async (view: View, d: SyncDispatch): Promise<boolean> => {
     const id = requestId(d);
     const message: SyncRequestMessage = { schema: 1, id, region: d.region, reason: d.reason, at: new Date().toISOString(), files: d.items };
     try {
       const ack = await o.js.publish(syncRequestsSubject(d.region), new TextEncoder().encode(JSON.stringify(message)), { msgID: id });
-      const appended = await o.appender.append({
-        schema: 1, id: `dispatched:${id}`, type: 'sync.requested', at: message.at, region: d.region, observer: o.observer,
-        files: d.items.map((i) => ({ fileId: i.fileId, eventId: i.eventId, attempt: i.attempt })),
-      });
-      candidates.sent(o.view() ?? view, appended.seq, d.region, d.items);
+      const appended = await o.appender.append(requestRecord(message, o.observer));
+      candidates.sent(o.view() ?? view, appended.seq, d.region, d.items, id, message.at);
       o.log.info({ requestId: id, region: d.region, reason: d.reason, files: d.items.length, outboundSeq: ack.seq }, 'sync request sent');
       return true;
     } catch (error) {
@@ -77,7 +103,8 @@ export const startSyncDispatcher = (o: {
       const now = Date.now();
       const taken = new Set(candidates.take(now, limits.batchesPerTick * o.settings.batchSize));
       if (taken.size === 0) return;
-      for (const d of decideSync(view, new Date(now).toISOString(), o.settings, taken)) {
+      const decided = decideSync(candidates.asSent(view, taken), new Date(now).toISOString(), o.settings, taken);
+      for (const d of decided.flatMap(fitting)) {
         if (o.signal.aborted || !(await send(view, d))) break;
         for (const i of d.items) taken.delete(`${d.region}/${i.fileId}`);
       }

@@ -100,7 +100,7 @@ describe('conflict strategies on real servers', () => {
     const batch = await call<{ files: Array<{ metadata: { file_id: string; path: string; checksum: string } }> }>(api.MetadataService, 'BatchGet', { file_ids: [id] });
     assert.equal(batch.value?.files.length, 1);
     const view = (await viewAndFold(stack)).actual;
-    const forks = [...view.keys()].filter((k) => k.includes('/files/fork-file~c'));
+    const forks = [...view.keys()].filter((k) => k.includes(`/files/${encodeURIComponent('fork-file:c')}`));
     assert.equal(forks.length, 1, 'one fork file');
     const fork = JSON.parse(view.get(forks[0]!) ?? '{}') as { path: string; checksum: string; locations: Array<{ regionId: string; state: string }> };
     assert.match(fork.path, /^\/fork\/doc\.sync-conflict-\d{8}-\d{6}-r1\.txt$/);

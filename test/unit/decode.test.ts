@@ -130,14 +130,14 @@ describe('decode: errors name the field and the reason', () => {
     assert.match(errorOf({ ...fileRegistered(), file: { ...fileMeta(), attributes: { [long]: 'v' } } }), /^file\.attributes\./);
   });
 
-  test('every error line has the form `path: expected X, got Y`', () => {
+  test('every error line has the form `path: expected X, got Y` or `path: not a field of <type> (schema 1)`', () => {
     const field = fc.constantFrom('id', 'at', 'region', 'clock', 'file', 'files', 'status', 'location', 'capacity', 'name', 'pattern', 'choice', 'operator', 'fileId');
     fc.assert(
       fc.property(fc.constantFrom(...examples), field, fc.jsonValue({ maxDepth: 2 }), (event, key, value) => {
         const result = decodeValue({ ...event, [key]: value });
         if (E.isRight(result)) return;
         // A path is dotted names, with keys that are not plain names quoted in brackets: clock[" "].
-        for (const line of result.left.split('; ')) assert.match(line, /^([A-Za-z0-9_.:()-]|\[".*?"\])+: expected .+, got .+$/s);
+        for (const line of result.left.split('; ')) assert.match(line, /^([A-Za-z0-9_.:()-]|\[".*?"\])+: (expected .+, got .+|not a field of [a-z.]+ \(schema 1\))$/s);
       }),
       { numRuns: 200 },
     );
@@ -201,5 +201,13 @@ describe('decode: envelope and bytes', () => {
     assert.equal(salvageId(encode({ id: 'x'.repeat(129) })), undefined);
     assert.equal(salvageId(new Uint8Array([0xff])), undefined);
     assert.equal(salvageId(encode(null)), undefined);
+  });
+
+  test('salvageId reads the id of an oversized event too, and only an id within the id rule', () => {
+    const big = encode({ ...fileUpdated({ id: 'big-1' }), pad: 'x'.repeat(MAX_EVENT_BYTES) });
+    assert.ok(big.byteLength > MAX_EVENT_BYTES);
+    assert.equal(salvageId(big), 'big-1');
+    assert.equal(salvageId(encode({ id: 'a/b' })), undefined, 'outside the id rule: the rejection goes under seq-<n>');
+    assert.equal(salvageId(encode([{ id: 'in-an-array' }])), undefined);
   });
 });

@@ -5,6 +5,8 @@ import { policyAmong } from '../../../projections/policies.js';
 import type { FileRecord } from '../../../projections/view.js';
 import { append, decodeRequest, envelope, readPoint, submit, unary, type ApiDeps, type Call, type Result, type Submitted } from '../context.js';
 import { MAX_DETAIL_BYTES, apiError, type FieldNames } from '../errors.js';
+import type { SyncDemanded } from '../../../streams/events.js';
+import { derivedId } from '../../../streams/ids.js';
 import { globalFile } from '../present.js';
 import { batchGetResponse, getResponse, locationsResponse } from '../wire.js';
 import { BatchGetRequest, GetRequest, RegisterRequest, UpdateRequest, type ProtoFileMetadata } from '../requests.js';
@@ -30,14 +32,18 @@ export const changeOf = (
     ? { ...base, type, region, fileId: m.file_id, clock: m.vector_clock }
     : { ...base, type, region, clock: m.vector_clock, file: fileOf(m), ...(type === 'file.registered' && replicas > 0 ? { replicas } : {}) };
 
+/** The demand recorded for a region reading an on-demand file: one id per (region, file, version owed). */
+export const demandEvent = (region: string, fileId: string, eventId: string, at: string): SyncDemanded => ({
+  schema: 1, id: derivedId('demand', region, fileId, eventId), type: 'sync.demanded', at, region, fileIds: [fileId],
+});
+
 /** A region asked for a file on an on-demand path that it still owes: record the demand. */
 const demandIfOnDemand = async (deps: ApiDeps, call: Call, region: string, file: FileRecord): Promise<void> => {
   const owed = await deps.reader.get('pending', `${region}/${file.fileId}`);
   if (owed === undefined || owed.requested != null || owed.demanded === true) return;
   const policies = await deps.reader.page('policies', { limit: Number.MAX_SAFE_INTEGER });
   if (policyAmong(policies.items, file.path).sync !== 'on_demand') return;
-  const demand = { schema: 1, id: `demand:${region}:${file.fileId}:${owed.eventId}`, type: 'sync.demanded', at: new Date().toISOString(), region, fileIds: [file.fileId] };
-  const written = await append(deps, call, demand, false);
+  const written = await append(deps, call, demandEvent(region, file.fileId, owed.eventId, new Date().toISOString()), false);
   if (E.isLeft(written)) deps.log.warn({ region, fileId: file.fileId, err: written.left.message }, 'could not record an on-demand request');
 };
 
