@@ -122,8 +122,11 @@ export const partialRejection = (decision: Decision): Rejection | undefined => {
   const problems = decision.kind === 'acked'
     ? decision.entries.flatMap((v) => (E.isLeft(v) ? [v.left] : []))
     : decision.kind === 'applied' ? [...(decision.skipped ?? [])] : [];
-  const first = problems[0];
-  return first === undefined ? undefined : { ...first, entries: problems };
+  // In the order the entries were sent (`files.<i>…`, `fileIds.<i>`).
+  const place = (r: Rejection): number => Number(/^[A-Za-z]+\.(\d+)/.exec(r.field)?.[1] ?? 0);
+  const ordered = [...problems].sort((a, b) => place(a) - place(b));
+  const first = ordered[0];
+  return first === undefined ? undefined : { ...first, entries: ordered };
 };
 
 export const evolveSync = (d: Draft, entry: LogEntry, event: SyncEvent, decision: Decision): Draft => {
