@@ -7,7 +7,7 @@ import { REJECTION_CODES, type RejectionCode } from '../../projections/rejection
 import type { Coordinator } from '../../src/coordinator.js';
 import { lastSequence } from '../../src/nats/read.js';
 import { STATUS_OF_REJECTION } from '../../src/api/errors.js';
-import { fileRegistered, fileUpdated, regionHeartbeat } from '../support/events.js';
+import { fileDeleted, fileRegistered, fileUpdated, regionHeartbeat, syncAcked } from '../support/events.js';
 import { jsonLines, jzse } from '../support/cli.js';
 import { call, connectClients, type Clients, type Reply } from '../support/grpcClient.js';
 import { appenderFor } from '../support/publish.js';
@@ -124,5 +124,28 @@ describe('rejections', () => {
     const bad = await jzse(stack, ['rejections', '--code', 'bogus']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--code: "bogus" is not one of not_found/);
+  });
+
+  test('on NATS: re-registering a deleted file with a clock not after the delete is stale and names both clocks; an older ack moves the copy\'s clock forward', async () => {
+    const appender = appenderFor(stack);
+    const at = new Date().toISOString();
+    await appender.append(fileRegistered({ id: 'g-reg', region: 'r1', at, clock: { r1: 1 }, file: { fileId: 'g1' } }));
+    await appender.append(fileDeleted({ id: 'g-del', region: 'r1', at, clock: { r1: 2 }, fileId: 'g1' }));
+    const reborn = await appender.append(fileRegistered({ id: 'g-reborn', region: 'r1', at, clock: { r1: 1 }, file: { fileId: 'g1' } }));
+    const stale = ok(await call<{ rejections: Rejection[] }>(C.AuditService, 'ListRejections', { code: 'stale', read: { min_sequence: String(reborn.seq) }, page_size: 1000 }));
+    const entry = stale.rejections.find((r) => r.event_id === 'g-reborn');
+    assert.equal(entry?.field, 'clock');
+    assert.match(entry?.reason ?? '', /^clock: \{"r1":1\} is not after the clock of g1's delete \{"r1":2\}/);
+
+    // h1 at versions 1, 2, 3 (r1); r2 acks version 2 after version 3 exists: its copy is known to hold 2.
+    await appender.append(fileRegistered({ id: 'h-1', region: 'r1', at, clock: { r1: 1 }, file: { fileId: 'h1' } }));
+    await appender.append(syncAcked({ id: 'h-ack-1', region: 'r2', at, files: [{ fileId: 'h1', clock: { r1: 1 } }] }));
+    await appender.append(fileUpdated({ id: 'h-2', region: 'r1', at, clock: { r1: 2 }, file: { fileId: 'h1' } }));
+    await appender.append(fileUpdated({ id: 'h-3', region: 'r1', at, clock: { r1: 3 }, file: { fileId: 'h1' } }));
+    const acked = await appender.append(syncAcked({ id: 'h-ack-2', region: 'r2', at, files: [{ fileId: 'h1', clock: { r1: 2 } }] }));
+    const where = ok(await call<{ locations: Array<{ region_id: string; state: string; vector_clock: Record<string, string> }> }>(
+      C.MetadataService, 'GetLocations', { file_id: 'h1', read: { min_sequence: String(acked.seq) } }));
+    const r2copy = where.locations.find((l) => l.region_id === 'r2');
+    assert.deepEqual([r2copy?.state, r2copy?.vector_clock], ['STALE', { r1: '2' }]);
   });
 });
