@@ -8,10 +8,10 @@ import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { findBinary } from '../src/stack/processes.js';
 import { benchEnv, coordinatorEntry, ROOT } from './env.js';
-import { ingestSection, memorySection, rawSection, replaySection, stage, type Options, type Refs } from './sections.js';
+import { ingestSection, memorySection, rawSection, replaySection, stage, stepsSection, type Options, type Refs } from './sections.js';
 import { renderNotes, renderTable, row, type Row } from './table.js';
 
-const SECTIONS = ['raw', 'ingest', 'replay', 'reads', 'memory', 'failover'] as const;
+const SECTIONS = ['raw', 'ingest', 'replay', 'reads', 'memory', 'failover', 'steps'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const int = (what: string) => (value: string): number => {
@@ -148,6 +148,7 @@ const main = async (): Promise<void> => {
     await attempt(parts.replay ? 'replay' : parts.reads ? 'reads' : 'failover', () => replaySection(options, refs, parts, rows));
   }
   if (only.has('memory')) await attempt('memory', () => memorySection(options, rows));
+  if (only.has('steps')) await attempt('steps', () => stepsSection(options, rows));
   const seconds = (performance.now() - t0) / 1000;
   const order = new Map(SECTIONS.map((s, i) => [s as string, i]));
   rows.sort((a, b) => (order.get(a.section) ?? 99) - (order.get(b.section) ?? 99));

@@ -16,6 +16,12 @@ import { readLoad } from './reads.js';
 import { replayInMemory, writeView } from './replay.js';
 import { median } from './stats.js';
 import { row, type Row } from './table.js';
+import { judge } from '../projections/decider.js';
+import { draftOf } from '../projections/draft.js';
+import { entryOf } from '../projections/entry.js';
+import { fold as foldEntries } from '../projections/runner.js';
+import type { CoordinatorEvent } from '../streams/events.js';
+import { subjectFor } from '../streams/subjects.js';
 import { changeGenerator, encodeEvent, handleChangeRequest, regionIds, regionRegistration, type ChangeGenerator, type Encoded } from './workload.js';
 
 export type Options = {
@@ -463,4 +469,34 @@ export const memorySection = async (o: Options, out: Row[]): Promise<void> => {
         `a file record is ${last?.fileJsonBytes ?? 0} B and a pending entry ${last?.pendingJsonBytes ?? 0} B as JSON`,
     });
   }));
+};
+
+// ---- steps ---------------------------------------------------------------------------------------
+
+/**
+ * One event that touches many records, timed as one synchronous step of the fold: a region's
+ * deregistration over 100k pending entries. It must stay well inside a lease (a step that blocks past
+ * it fences the leader, which then redoes it forever); test/unit/linearSteps.test.ts counts its work.
+ */
+export const stepsSection = async (o: Options, out: Row[]): Promise<void> => {
+  const pending = 100_000;
+  const at = '2026-11-25T10:00:00.000Z';
+  const entry = (e: CoordinatorEvent, seq: number) => entryOf(e, subjectFor(e), seq, at);
+  const join = (region: string): CoordinatorEvent => ({ schema: 1, id: `join-${region}`, type: 'region.registered', at, region, name: region, endpoint: `${region}:1`, location: { latitude: 0, longitude: 0 }, capacity: { totalBytes: 1 } });
+  const files = Array.from({ length: pending }, (_, i): CoordinatorEvent => ({
+    schema: 1, id: `reg-${i}`, type: 'file.registered', at, region: 'r1', clock: { r1: 1 },
+    file: { fileId: `f${i}`, path: `/b/f${i}`, size: 1, checksum: 'c', modifiedAt: at, attributes: {} },
+  }));
+  const base = foldEntries(emptyView(), [join('r1'), join('r2'), ...files].map((e, i) => entry(e, i + 1)));
+  const leave: CoordinatorEvent = { schema: 1, id: 'leave-r2', type: 'region.deregistered', at, region: 'r2' };
+  const runs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    const { draft } = judge(draftOf(base), entry(leave, base.seq + 1));
+    runs.push(performance.now() - started);
+    if (draft.view.pending.size !== 0) throw new Error('the deregistration left pending entries');
+    await new Promise((r) => setImmediate(r));
+  }
+  o.log(`steps: deregistration over ${fmt(pending)} pending entries ${runs.map((r) => r.toFixed(0)).join(', ')} ms`);
+  out.push(row({ section: 'steps', name: `one step: deregistering a region with ${fmt(pending)} pending entries`, unit: 'ms', runs, note: 'must stay well inside the lease (2 s in tests, 5 s by default); was ~14 s at 40k entries before the journal' }));
 };
