@@ -1,6 +1,9 @@
 // One coordinator instance: appends events, campaigns for leadership, and projects while leader.
-import { noop } from 'cockatiel';
-import { Etcd3 } from 'etcd3';
+// It only composes the parts; what the configuration means to them is in src/config/derived.ts.
+import type { Etcd3 } from 'etcd3';
+import { fencingKey, healthPolicy, syncSettings, viewPrefix } from './config/derived.js';
+import { connectEtcd } from './etcd/connect.js';
+import { defaultsInLog, ensureDefaultPolicy } from './sync/defaultPolicy.js';
 import { startApiServer, type ApiServer } from './api/server.js';
 import { ViewReader } from './etcd/viewReader.js';
 import type { Config } from './config/schema.js';
@@ -11,7 +14,6 @@ import { connectNats, type Nats } from './nats/connection.js';
 import { ensureEventStream, ensureOutboundStream, streamSettings } from './nats/stream.js';
 import { startSyncDispatcher } from './sync/dispatcher.js';
 import { publishConflictNotices } from './sync/conflictNotices.js';
-import type { SyncSettings } from '../projections/sync.js';
 import type { Logger } from './observability/log.js';
 import type { Metrics } from './observability/metrics.js';
 import { CommittedView } from './projector/committed.js';
@@ -20,11 +22,7 @@ import { lastSequence } from './nats/read.js';
 import { startStandby } from './projector/standby.js';
 import { delay, retrying } from './util/waitFor.js';
 import { startHealthMonitor } from './health/monitor.js';
-import type { HealthPolicy } from '../projections/health.js';
 import type { View } from '../projections/view.js';
-import { BUILT_IN_POLICY, DEFAULT_PATTERN } from '../projections/policies.js';
-import type { PolicySet } from '../streams/events.js';
-import { derivedId } from '../streams/ids.js';
 
 export type Coordinator = {
   readonly appender: Appender;
@@ -39,70 +37,6 @@ export type Coordinator = {
   /** Stops projecting, resigns leadership and closes connections. */
   readonly stop: () => Promise<void>;
 };
-
-export const viewPrefix = (config: Config): string => `${config.etcd.prefix}/view`;
-export const fencingKey = (config: Config): string => `${config.etcd.prefix}/fencing`;
-export const electionPrefix = (config: Config): string => `${config.etcd.prefix}/election/projector/`;
-
-export const syncSettings = (config: Config): SyncSettings => ({
-  batchSize: config.sync.batch_size,
-  flushIntervalMs: config.sync.flush_interval,
-  ackTimeoutMs: config.sync.broadcast_timeout,
-  maxBackoffMs: config.sync.max_backoff,
-});
-
-export const healthPolicy = (config: Config): HealthPolicy => ({
-  heartbeatIntervalMs: config.health.heartbeat_interval,
-  degradedAfterMissed: config.health.degraded_after_missed,
-  offlineAfterMs: config.health.offline_after,
-});
-
-const configuredDefaults = (config: Config) => ({
-  sync: config.sync.default_strategy,
-  conflict: config.conflict.auto_resolve ? config.conflict.default_strategy : 'manual',
-});
-
-/** Whether the log's default policy is this instance's configured one (absent = built-in). */
-const defaultsInLog = (view: View, config: Config): boolean => {
-  const wanted = configuredDefaults(config);
-  const current = view.policies.get(DEFAULT_PATTERN) ?? BUILT_IN_POLICY;
-  return current.sync === wanted.sync && current.conflict === wanted.conflict;
-};
-
-/**
- * The configured defaults become the `**` policy, as an event, so replay reproduces every decision
- * made under them. Appended by a new leader only when the log's defaults differ from its configuration.
- */
-/** The configured defaults as the `**` policy a leader of term `term` appends. */
-export const defaultPolicyEvent = (config: Config, term: string, at: string): PolicySet => {
-  const { sync, conflict } = configuredDefaults(config);
-  return {
-    schema: 1, id: derivedId('config-default', term, sync, conflict), type: 'policy.set', at,
-    operator: `config:${config.coordinator.id}`, pattern: DEFAULT_PATTERN, sync, conflict,
-  };
-};
-
-const ensureDefaultPolicy = async (view: View, config: Config, appender: Appender, term: string, log: Logger): Promise<void> => {
-  if (defaultsInLog(view, config)) return;
-  const event = defaultPolicyEvent(config, term, new Date().toISOString());
-  const { sync, conflict } = event;
-  try {
-    const ack = await appender.append(event);
-    log.info({ eventId: event.id, seq: ack.seq, sync, conflict }, 'default policy set from configuration');
-  } catch (error) {
-    log.warn({ err: error }, 'could not append the default policy; the log keeps its current defaults');
-  }
-};
-
-export const connectEtcd = (config: Config): Etcd3 =>
-  new Etcd3({
-    hosts: config.etcd.endpoints,
-    dialTimeout: config.etcd.dial_timeout,
-    // etcd3's default circuit breaker keeps refusing calls for seconds after etcd comes back;
-    // every caller here retries on its own terms (projector backoff, UNAVAILABLE to API clients).
-    faultHandling: { host: () => noop },
-    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + Math.max(5000, config.etcd.dial_timeout) }),
-  });
 
 export const startCoordinator = async (
   config: Config,

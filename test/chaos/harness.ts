@@ -3,7 +3,7 @@
 // restart). With publishing stopped and the system quiet it checks what must hold.
 import { createHash } from 'node:crypto';
 import type { CoordinatorEvent } from '../../streams/events.js';
-import { electionPrefix, fencingKey } from '../../src/coordinator.js';
+import { electionPrefix, fencingKey } from '../../src/config/derived.js';
 import { delay, waitFor } from '../../src/util/waitFor.js';
 import { auditFencing, type FencingAudit } from '../support/fencingAudit.js';
 import { publishedIds } from '../support/streamIds.js';

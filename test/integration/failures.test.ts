@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { ViewStore } from '../../src/etcd/viewStore.js';
-import { viewPrefix } from '../../src/coordinator.js';
+import { viewPrefix } from '../../src/config/derived.js';
 import { waitFor } from '../../src/util/waitFor.js';
 import { publishWorkload } from '../support/publish.js';
 import { publishedIds } from '../support/streamIds.js';

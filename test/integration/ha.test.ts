@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeEvent } from '../../streams/decode.js';
-import { electionPrefix, fencingKey } from '../../src/coordinator.js';
+import { electionPrefix, fencingKey } from '../../src/config/derived.js';
 import { readStream } from '../../src/nats/read.js';
 import { delay, waitFor, withTimeout } from '../../src/util/waitFor.js';
 import { auditFencing } from '../support/fencingAudit.js';

@@ -2,7 +2,7 @@
 // per batch; live batches group what arrives during a commit; a deposed projector says so even idle.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { viewPrefix } from '../../src/coordinator.js';
+import { viewPrefix } from '../../src/config/derived.js';
 import { ViewStore, type Fence } from '../../src/etcd/viewStore.js';
 import { runProjector, START_UP_POINTS, type ProjectorExit, type StartUpPoint } from '../../src/projector/projector.js';
 import { waitFor, withTimeout } from '../../src/util/waitFor.js';

@@ -8,7 +8,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Logger } from 'pino';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { connectEtcd } from '../../src/coordinator.js';
+import { connectEtcd } from '../../src/etcd/connect.js';
 import { connectNats, type Nats } from '../../src/nats/connection.js';
 import { ensureEventStream, streamSettings } from '../../src/nats/stream.js';
 import { startEtcd, startNatsServer, type EtcdServer, type NatsServer } from '../../src/stack/processes.js';

@@ -13,7 +13,7 @@ import { decideSync } from '../../projections/sync.js';
 import type { ConflictRecord } from '../../projections/view.js';
 import { envelope } from '../../src/api/context.js';
 import { demandEvent } from '../../src/api/services/metadata.js';
-import { defaultPolicyEvent } from '../../src/coordinator.js';
+import { defaultPolicyEvent } from '../../src/sync/defaultPolicy.js';
 import { noticeId } from '../../src/sync/conflictNotices.js';
 import { requestId, requestRecord, type SyncRequestMessage } from '../../src/sync/dispatcher.js';
 import { decodeValue } from '../../streams/decode.js';
