@@ -58,7 +58,7 @@ export type WriteResult = {
 };
 
 /** Fields every event built from a request carries. */
-export const envelope = (write: WriteOptions) => ({
+export const envelope = (write: Pick<NonNullable<WriteOptions>, 'event_id' | 'at'> | null | undefined) => ({
   schema: 1 as const,
   id: write?.event_id || randomUUID(),
   at: write?.at ?? new Date().toISOString(),
@@ -86,6 +86,8 @@ export type SubmitOptions = {
   readonly names?: FieldNames;
   /** A change the decider finds EQUAL to the stored version is not appended (Update's NO_OP). */
   readonly skipNoOp?: boolean;
+  /** Decide on a view that reflects at least this sequence (`write.min_sequence`). */
+  readonly minSequence?: number;
   /** Extra trailers for a refusal (e.g. the current version with ABORTED). */
   readonly details?: (r: Rejection, state: View) => Record<string, unknown> | undefined;
 };
@@ -127,6 +129,10 @@ export const submit = async (deps: ApiDeps, call: Call, candidate: unknown, o: S
     return E.left(invalid(`(request): the event it would append is ${data.byteLength} bytes, more than the ${MAX_EVENT_BYTES} an event may have; send less (shorter attributes or path, fewer ids)`));
   }
   const subject = subjectFor(event);
+  const min = o.minSequence ?? 0;
+  if (min > deps.reader.latest && !(await deps.reader.waitFor(min, call.deadline))) {
+    return E.left(apiError('DEADLINE_EXCEEDED', `write.min_sequence: the view had not reached sequence ${min} by the deadline; nothing was appended`));
+  }
   const state = await stateFor(deps, event);
   const decided = decide(state, entryOf(event, subject, state.seq + 1, new Date().toISOString()), event);
   if (E.isLeft(decided)) return E.left(fromRejection(decided.left, o.names, o.details?.(decided.left, state)));
@@ -156,8 +162,10 @@ export const submit = async (deps: ApiDeps, call: Call, candidate: unknown, o: S
 };
 
 /** `submit` for callers that only need the write's result. */
-export const append = async (deps: ApiDeps, call: Call, candidate: unknown, wait: boolean, names?: FieldNames): Result<WriteResult> =>
-  E.map((s: Submitted) => s.write)(await submit(deps, call, candidate, names === undefined ? { wait } : { wait, names }));
+export const append = async (deps: ApiDeps, call: Call, candidate: unknown, write: WriteOptions | boolean, names?: FieldNames): Result<WriteResult> => {
+  const o = typeof write === 'boolean' ? { wait: write } : { wait: write?.wait_for_view ?? false, minSequence: write?.min_sequence ?? 0 };
+  return E.map((s: Submitted) => s.write)(await submit(deps, call, candidate, names === undefined ? o : { ...o, names }));
+};
 
 /** Read-your-writes: waits until the view reflects `read.min_sequence`; the view in etcd from then on. */
 export const readAt = async (deps: ApiDeps, call: Call, read: ReadOptions): Result<ViewSnapshot> => {

@@ -63,7 +63,7 @@ export const ProtoFileMetadata = t.type({
 }, 'FileMetadata');
 export type ProtoFileMetadata = t.TypeOf<typeof ProtoFileMetadata>;
 
-export const WriteOptions = optional(t.type({ event_id: OptionalId, wait_for_view: t.boolean, at: OptionalTimestamp }, 'WriteOptions'));
+export const WriteOptions = optional(t.type({ event_id: OptionalId, wait_for_view: t.boolean, at: OptionalTimestamp, min_sequence: Int64Count }, 'WriteOptions'));
 export type WriteOptions = t.TypeOf<typeof WriteOptions>;
 export const ReadOptions = optional(t.type({ min_sequence: Int64Count }, 'ReadOptions'));
 export type ReadOptions = t.TypeOf<typeof ReadOptions>;

@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import type { Coordinator } from '../../src/coordinator.js';
 import { waitFor } from '../../src/util/waitFor.js';
+import { lastSequence } from '../../src/nats/read.js';
 import { call, connectClients, detail, healthClient, listServicesByReflection, type Clients, type Reply } from '../support/grpcClient.js';
 import { startInProcess, startStack, type Stack } from '../support/stack.js';
 
@@ -62,6 +63,20 @@ describe('gRPC API on two instances', () => {
     health.close();
     const services = await listServicesByReflection(b.api.port);
     for (const s of ['MetadataService', 'SyncService', 'ConflictService', 'RegionService', 'AuditService']) assert.ok(services.includes(`jzse.coordinator.v1.${s}`), s);
+  });
+
+  test('write.min_sequence: a write through B is judged on a view that has A\'s earlier write', async () => {
+    const joined = ok(await call<WriteReply>(A.RegionService, 'Register', { region: region('r7') }));
+    const status = { state: 'HEALTHY', sync_lag: '0', storage_used: '0', load_level: 0 };
+    const beat = ok(await call<WriteReply>(B.RegionService, 'Heartbeat', { region_id: 'r7', status, write: { min_sequence: joined.write.sequence, wait_for_view: true } }));
+    assert.ok(Number(beat.write.sequence) > Number(joined.write.sequence));
+    const far = String(Number(beat.write.sequence) + 1_000_000);
+    const before = await lastSequence(stack.client.jsm, stack.config.nats.stream);
+    const late = await call(B.RegionService, 'Heartbeat', { region_id: 'r7', status, write: { min_sequence: far } }, 1500);
+    assert.equal(late.ok, false);
+    assert.ok(late.error?.code === grpc.status.DEADLINE_EXCEEDED, `${late.error?.code} ${late.error?.details}`);
+    assert.equal(await lastSequence(stack.client.jsm, stack.config.nats.stream), before, 'nothing appended');
+    ok(await call(A.RegionService, 'Deregister', { region_id: 'r7', write: { wait_for_view: true } }));
   });
 
   test('a write through A is readable through B with the returned sequence', async () => {

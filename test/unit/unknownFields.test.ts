@@ -102,7 +102,7 @@ describe('the gRPC path never builds an unknown field', () => {
     fc.assert(fc.property(proto, fc.constantFrom('file.registered' as const, 'file.updated' as const, 'file.deleted' as const), fc.nat(5), (raw, type, replicas) => {
       const m = ProtoFileMetadata.decode(raw);
       assert.ok(E.isRight(m));
-      const event = changeOf(envelope({ event_id: 'e-1', wait_for_view: false, at: null }), type, 'r1', m.right, replicas);
+      const event = changeOf(envelope({ event_id: 'e-1', at: null }), type, 'r1', m.right, replicas);
       const decoded = decodeValue(event);
       assert.ok(E.isRight(decoded), E.isLeft(decoded) ? decoded.left : '');
       assert.ok(E.isRight(decodeValue({ ...conflictResolved(), choice: { merged: fileOf(m.right) } })));

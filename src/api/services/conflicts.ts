@@ -24,7 +24,7 @@ export const conflictService = (deps: ApiDeps): grpc.UntypedServiceImplementatio
     const r = req.right;
     const choice = r.choice === 'keep' ? { keep: r.keep } : { merged: fileOf(r.merged) };
     const event = { ...envelope(r.write), type: 'conflict.resolved', operator: r.operator, conflictId: r.conflict_id, choice };
-    return E.map((w) => ({ write: w }))(await append(deps, call, event, r.write?.wait_for_view ?? false, RESOLVE_FIELDS));
+    return E.map((w) => ({ write: w }))(await append(deps, call, event, r.write, RESOLVE_FIELDS));
   }),
 
   ListConflicts: unary(deps, 'ListConflicts', async (request: unknown, call: Call): Result<unknown> => {

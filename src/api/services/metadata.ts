@@ -75,7 +75,7 @@ export const metadataService = (deps: ApiDeps): grpc.UntypedServiceImplementatio
     const req = decodeRequest(RegisterRequest, request);
     if (E.isLeft(req)) return req;
     const { region_id, metadata, replicas, write } = req.right;
-    const result = await submit(deps, call, changeOf(envelope(write), 'file.registered', region_id, metadata, replicas), { wait: write?.wait_for_view ?? false, names: FILE_FIELDS });
+    const result = await submit(deps, call, changeOf(envelope(write), 'file.registered', region_id, metadata, replicas), { wait: write?.wait_for_view ?? false, minSequence: write?.min_sequence ?? 0, names: FILE_FIELDS });
     return E.map((s: Submitted) => ({ write: s.write }))(result);
   }),
 
@@ -86,6 +86,7 @@ export const metadataService = (deps: ApiDeps): grpc.UntypedServiceImplementatio
     const event = changeOf(envelope(write), metadata.deleted ? 'file.deleted' : 'file.updated', region_id, metadata, 0);
     const result = await submit(deps, call, event, {
       wait: write?.wait_for_view ?? false,
+      minSequence: write?.min_sequence ?? 0,
       names: FILE_FIELDS,
       skipNoOp: true,
       details: (r, state) => {

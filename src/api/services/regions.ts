@@ -22,7 +22,7 @@ export const regionService = (deps: ApiDeps): grpc.UntypedServiceImplementation 
       location: { latitude: r.location.latitude, longitude: r.location.longitude, ...(r.location.name ? { name: r.location.name } : {}) },
       capacity: { totalBytes: r.capacity.total_bytes },
     };
-    return written(await append(deps, call, event, write?.wait_for_view ?? false, { region: 'region.id', at: 'write.at' }));
+    return written(await append(deps, call, event, write, { region: 'region.id', at: 'write.at' }));
   }),
 
   Deregister: unary(deps, 'Deregister', async (request: unknown, call: Call): Result<unknown> => {
@@ -30,7 +30,7 @@ export const regionService = (deps: ApiDeps): grpc.UntypedServiceImplementation 
     if (E.isLeft(req)) return req;
     const { region_id, reason, write } = req.right;
     const event = { ...envelope(write), type: 'region.deregistered', region: region_id, ...(reason ? { reason } : {}) };
-    return written(await append(deps, call, event, write?.wait_for_view ?? false, REGION_FIELDS));
+    return written(await append(deps, call, event, write, REGION_FIELDS));
   }),
 
   Heartbeat: unary(deps, 'Heartbeat', async (request: unknown, call: Call): Result<unknown> => {
@@ -41,7 +41,7 @@ export const regionService = (deps: ApiDeps): grpc.UntypedServiceImplementation 
       ...envelope(write), type: 'region.heartbeat', region: region_id,
       status: { state: status.state.toLowerCase(), syncLag: status.sync_lag, storageUsed: status.storage_used, loadLevel: status.load_level },
     };
-    return written(await append(deps, call, event, write?.wait_for_view ?? false, REGION_FIELDS));
+    return written(await append(deps, call, event, write, REGION_FIELDS));
   }),
 
   GetActiveRegions: unary(deps, 'GetActiveRegions', async (request: unknown, call: Call): Result<unknown> => {

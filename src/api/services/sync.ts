@@ -16,7 +16,7 @@ const CHANGE_FIELDS = { file: 'event.metadata', fileId: 'event.metadata.file_id'
 
 const appendChange = (deps: ApiDeps, call: Call, e: ChangeEvent, wait: boolean) =>
   append(deps, call, changeOf(
-    envelope({ event_id: e.event_id, at: e.timestamp, wait_for_view: wait }),
+    envelope({ event_id: e.event_id, at: e.timestamp }),
     TYPES[e.type], e.region_id, e.metadata, e.replicas,
   ), wait, CHANGE_FIELDS);
 
@@ -63,7 +63,7 @@ export const syncService = (deps: ApiDeps): grpc.UntypedServiceImplementation =>
       ...envelope(write),
       type: 'sync.acked', region: region_id, files: found.items.map((p) => ({ fileId: p.fileId, clock: p.clock })),
     };
-    const written = await append(deps, call, ack, write?.wait_for_view ?? false, { region: 'region_id', at: 'write.at' });
+    const written = await append(deps, call, ack, write, { region: 'region_id', at: 'write.at' });
     return E.map((w) => ({ write: w, acked_file_ids: found.items.map((p) => p.fileId), unknown_event_ids: event_ids.filter((id) => !known.has(id)) }))(written);
   }),
 });
