@@ -37,10 +37,6 @@ export class Journal {
   entries(): readonly Touched[] {
     return this.list;
   }
-
-  has(collection: Collection, key: string): boolean {
-    return this.seen.has(`${collection}\u0000${key}`);
-  }
 }
 
 export type Draft = { readonly view: View; readonly journal: Journal };
