@@ -32,6 +32,8 @@ export const startStack = async (name: string, overrides: Record<string, string>
     // Regions in the bench do not heartbeat; keep the leader's health monitor quiet.
     JZSE_HEALTH_HEARTBEAT_INTERVAL: '1h',
     JZSE_HEALTH_OFFLINE_AFTER: '24h',
+    // The raw servers are measured without auth; the coordinator too, until the bench issues tokens.
+    JZSE_AUTH_ENABLED: 'false',
     ...benchEnv,
     ...overrides,
   }, silent);

@@ -23,6 +23,8 @@ import { startStandby } from './projector/standby.js';
 import { delay, retrying } from './util/waitFor.js';
 import { startHealthMonitor } from './health/monitor.js';
 import type { View } from '../projections/view.js';
+import { Authenticator } from './auth/authenticator.js';
+import type { IdentityStore } from './store/identity.js';
 
 export type Coordinator = {
   readonly appender: Appender;
@@ -38,12 +40,23 @@ export type Coordinator = {
   readonly stop: () => Promise<void>;
 };
 
+export type CoordinatorOptions = {
+  /** Required with auth.enabled: where tokens are verified and principals managed. */
+  readonly identity?: IdentityStore;
+  /** Principals or tokens were changed through this instance (e.g. regenerate the NATS users). */
+  readonly onIdentityChanged?: () => void;
+};
+
 export const startCoordinator = async (
   config: Config,
   endpoints: { natsUrl: string; etcd: string[] },
   log: Logger,
   metrics: Metrics,
+  options: CoordinatorOptions = {},
 ): Promise<Coordinator> => {
+  const { identity } = options;
+  if (config.auth.enabled && identity === undefined) throw new Error('auth.enabled is true but no identity store was opened');
+  const authenticator = identity === undefined ? undefined : new Authenticator((token) => identity.verify(token), { ttlMs: config.auth.cache_ttl, log, onStale: () => metrics.authStale.inc() });
   const resolved: Config = { ...config, etcd: { ...config.etcd, endpoints: endpoints.etcd } };
   const nats = await connectNats(endpoints.natsUrl, `jzse-${config.coordinator.id}`, log);
   // NATS or etcd may be restarting while we start: keep trying rather than die.
@@ -63,7 +76,10 @@ export const startCoordinator = async (
   const committed = new CommittedView();
   const api = await startApiServer(config.grpc, {
     appender, reader, log, metrics, waitTimeoutMs: config.grpc.wait_timeout, natsConnected: nats.connected, committed: committed.get,
-  }, { nc: nats.nc, etcd }, log);
+  }, { nc: nats.nc, etcd }, log, {
+    gate: config.auth.enabled && authenticator !== undefined ? { authenticator } : null,
+    ...(identity === undefined || authenticator === undefined ? {} : { identity: { store: identity, authenticator, changed: options.onIdentityChanged ?? (() => undefined) } }),
+  });
 
   const stopping = new AbortController();
   let leading = false;

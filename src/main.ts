@@ -9,6 +9,9 @@ import { createLogger } from './observability/log.js';
 import { createMetrics, serveMetrics } from './observability/metrics.js';
 import { startEtcd, startNatsServer, type ServerProcess } from './stack/processes.js';
 import { withTimeout } from './util/waitFor.js';
+import { openIdentityStore, type IdentityStore } from './store/identity.js';
+import { firstAdminNotice, writeTokenFile } from './auth/firstStart.js';
+import { adminTokenFile } from './cli/api.js';
 
 const loaded = loadConfig();
 if (E.isLeft(loaded)) {
@@ -22,12 +25,30 @@ const children: ServerProcess[] = [];
 /** How long SIGINT / SIGTERM waits for the coordinator: the commit in flight and a resignation take far less. */
 const SHUTDOWN_BOUND_MS = 30_000;
 
+let identity: IdentityStore | undefined;
+
+/** With auth on: the identity store (migrated), and on an empty one the first admin. */
+const openIdentity = async (dataDir: string): Promise<IdentityStore | undefined> => {
+  if (!config.auth.enabled) return undefined;
+  const opened = await openIdentityStore({ url: (config as { database?: { url: string | null } }).database?.url ?? null, dataDir, log });
+  if (E.isLeft(opened)) throw new Error(`identity store: ${opened.left}`);
+  const first = await opened.right.bootstrapAdmin();
+  if (first !== undefined) {
+    const tokenFile = adminTokenFile(config);
+    writeTokenFile(tokenFile, first.token);
+    process.stdout.write(`${firstAdminNotice(first, tokenFile)}\n`);
+    log.info({ principal: first.info.principal, tokenId: first.info.id, file: tokenFile }, 'first admin created; its token was printed once and written to the file');
+  }
+  return opened.right;
+};
+
 const main = async (): Promise<void> => {
   log.info({ configFile: file ?? '(none: embedded defaults)' }, 'starting JzSE coordinator');
   const dataDir = resolve(config.coordinator.data_dir);
+  mkdirSync(dataDir, { recursive: true });
+  identity = await openIdentity(dataDir);
   let natsUrl = config.nats.url;
   if (natsUrl === null) {
-    mkdirSync(dataDir, { recursive: true });
     const nats = await startNatsServer(resolve(dataDir, 'nats'));
     children.push(nats);
     natsUrl = nats.url;
@@ -40,9 +61,9 @@ const main = async (): Promise<void> => {
     etcdEndpoints = [etcd.endpoint];
     log.info({ endpoint: etcd.endpoint, dir: resolve(dataDir, 'etcd') }, 'embedded etcd started');
   }
-  const coordinator = await startCoordinator(config, { natsUrl, etcd: etcdEndpoints }, log, metrics);
+  const coordinator = await startCoordinator(config, { natsUrl, etcd: etcdEndpoints }, log, metrics, identity === undefined ? {} : { identity });
   const server = config.coordinator.metrics_port === 0 ? undefined : await serveMetrics(metrics, config.coordinator.metrics_port);
-  log.info({ nats: natsUrl, etcd: etcdEndpoints, metrics: server ? `http://127.0.0.1:${config.coordinator.metrics_port}/metrics` : 'off' }, 'coordinator ready');
+  log.info({ grpc: `${config.grpc.host}:${coordinator.api.port}`, nats: natsUrl, etcd: etcdEndpoints, metrics: server ? `http://127.0.0.1:${config.coordinator.metrics_port}/metrics` : 'off' }, 'coordinator ready');
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -59,6 +80,7 @@ const main = async (): Promise<void> => {
       code = 1;
     }
     for (const child of children.reverse()) await child.stop().catch((error: unknown) => log.error({ err: error }, `could not stop ${child.name}`));
+    await identity?.close().catch((error: unknown) => log.error({ err: error }, 'could not close the identity store'));
     log.info('stopped');
     process.exit(code);
   };
@@ -69,5 +91,6 @@ const main = async (): Promise<void> => {
 main().catch(async (error: unknown) => {
   log.fatal({ err: error }, 'coordinator failed to start');
   for (const child of children.reverse()) await child.stop().catch(() => undefined);
+  await identity?.close().catch(() => undefined);
   process.exit(1);
 });

@@ -9,7 +9,7 @@ import type { CoordinatorEvent } from '../../streams/events.js';
 import type { Appender } from '../nats/appender.js';
 import type { Logger } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
-import { apiError, fromRejectedEntry, fromRejection, invalid, toServiceError, type ApiError, type FieldNames } from './errors.js';
+import { apiError, fromRejectedEntry, fromRejection, invalid, requestField, toServiceError, type ApiError, type FieldNames } from './errors.js';
 import type { ReadOptions, WriteOptions } from './requests.js';
 import { memorySnapshot, type Snapshot } from '../etcd/snapshot.js';
 import type { ViewReader, ViewSnapshot } from '../etcd/viewReader.js';
@@ -20,6 +20,9 @@ import { entryOf } from '../../projections/entry.js';
 import type { Rejection } from '../../projections/rejection.js';
 import { emptyView, type View } from '../../projections/view.js';
 import { subjectFor } from '../../streams/subjects.js';
+import type { Caller } from '../auth/model.js';
+import { authorize, PERMISSION_OF_EVENT, type Permission } from '../auth/permissions.js';
+import { callerOf } from './guard.js';
 
 export type ApiDeps = {
   readonly appender: Appender;
@@ -39,8 +42,34 @@ export class UnparsableRequest {
   constructor(readonly type: string, readonly reason: string) {}
 }
 
-/** A call's deadline (ms since epoch), bounded by the configured wait timeout. */
-export type Call = { readonly deadline: number };
+/**
+ * A call's deadline (ms since epoch), bounded by the configured wait timeout, and the caller the
+ * guard verified (undefined only when authentication is off).
+ */
+export type Call = { readonly deadline: number; readonly caller?: Caller };
+
+/**
+ * Whether the call may use `permission` for `region` (a region token acts for its own region only).
+ * With authentication off there is no caller and everything is allowed.
+ */
+export const mayActFor = (call: Call, permission: Permission, region?: string, field = 'region_id'): E.Either<ApiError, true> => {
+  if (call.caller === undefined) return E.right(true);
+  return E.mapLeft((reason: string) => apiError('PERMISSION_DENIED', `${field}: ${reason}`))(authorize(call.caller, permission, region));
+};
+
+/**
+ * Operator events record who did it: the proven principal, never the request's claim. An empty
+ * `operator` is filled in; a different one is refused rather than silently rewritten.
+ */
+const asCaller = (candidate: unknown, call: Call, names: FieldNames | undefined): E.Either<ApiError, unknown> => {
+  if (call.caller === undefined || typeof candidate !== 'object' || candidate === null || !('operator' in candidate)) return E.right(candidate);
+  const claimed = (candidate as { operator?: unknown }).operator;
+  const name = call.caller.principal.name;
+  if (claimed !== undefined && claimed !== '' && claimed !== name) {
+    return E.left(apiError('PERMISSION_DENIED', `${requestField('operator', names ?? {})}: names ${JSON.stringify(claimed)}, but the caller is ${name}; leave it empty (the caller is recorded)`));
+  }
+  return E.right({ ...candidate, operator: name });
+};
 
 /** Map keys (attribute names, clock regions) can be thousands of characters: name them by their first 40. */
 const shortKeys = (errors: t.Errors): t.Errors =>
@@ -120,9 +149,14 @@ const stateFor = async (deps: ApiDeps, event: CoordinatorEvent): Promise<View> =
  * (a rejection becomes the matching status). Never reports success for an event not stored.
  */
 export const submit = async (deps: ApiDeps, call: Call, candidate: unknown, o: SubmitOptions): Result<Submitted> => {
-  const checked = decodeValue(candidate);
+  const claimed = asCaller(candidate, call, o.names);
+  if (E.isLeft(claimed)) return claimed;
+  const checked = decodeValue(claimed.right);
   if (E.isLeft(checked)) return E.left(invalid(checked.left));
   const event: CoordinatorEvent = checked.right;
+  // Checked on the decoded event, before anything is read or appended: a refusal stores nothing.
+  const allowed = mayActFor(call, PERMISSION_OF_EVENT[event.type], 'region' in event ? event.region : undefined, requestField('region', o.names ?? {}));
+  if (E.isLeft(allowed)) return allowed;
   const data = new TextEncoder().encode(JSON.stringify(event));
   // JetStream refuses a larger message, and retrying cannot help: say so instead of UNAVAILABLE.
   if (data.byteLength > MAX_EVENT_BYTES) {
@@ -206,7 +240,8 @@ export const unary =
     const callDeadline = call.getDeadline();
     const asMs = callDeadline instanceof Date ? callDeadline.getTime() : Number(callDeadline);
     const deadline = Math.min(Number.isFinite(asMs) ? asMs : Infinity, Date.now() + deps.waitTimeoutMs);
-    handler(call.request, { deadline }).then(
+    const caller = callerOf(call);
+    handler(call.request, caller === undefined ? { deadline } : { deadline, caller }).then(
       (result) => (E.isRight(result) ? callback(null, result.right) : callback(toServiceError(result.left))),
       (error: unknown) => {
         const mapped = looksUnreachable(error) ? unavailable('storage unreachable', error) : apiError('INTERNAL', 'internal error; see the coordinator log');

@@ -5,7 +5,7 @@ import type { RejectedEntry } from '../../projections/view.js';
 
 export type ApiErrorCode =
   | 'INVALID_ARGUMENT' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'ABORTED' | 'FAILED_PRECONDITION'
-  | 'UNAVAILABLE' | 'DEADLINE_EXCEEDED' | 'INTERNAL';
+  | 'UNAVAILABLE' | 'DEADLINE_EXCEEDED' | 'INTERNAL' | 'UNAUTHENTICATED' | 'PERMISSION_DENIED';
 
 export type ApiError = {
   readonly code: ApiErrorCode;

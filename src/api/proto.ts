@@ -8,7 +8,7 @@ import * as protoLoader from '@grpc/proto-loader';
 export const PROTO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'proto');
 export const PROTO_FILE = 'jzse/coordinator/v1/coordinator.proto';
 export const PACKAGE = 'jzse.coordinator.v1';
-export const SERVICES = ['MetadataService', 'SyncService', 'ConflictService', 'RegionService', 'AuditService'] as const;
+export const SERVICES = ['MetadataService', 'SyncService', 'ConflictService', 'RegionService', 'AuditService', 'IdentityService'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 export const LOADER_OPTIONS: protoLoader.Options = {

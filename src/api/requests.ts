@@ -126,7 +126,8 @@ const ResolveChoice = new t.Type<t.TypeOf<typeof Keep> | t.TypeOf<typeof Merged>
   t.identity,
 );
 export const ResolveRequest = t.intersection([
-  t.type({ conflict_id: Id, operator: NonEmptyText(256), write: WriteOptions }),
+  // Empty with authentication on: the caller is recorded as the operator.
+  t.type({ conflict_id: Id, operator: Text(256), write: WriteOptions }),
   ResolveChoice,
 ]);
 export const ListConflictsRequest = t.type({
@@ -177,3 +178,13 @@ export const ListRejectionsRequest = t.type({
   page_token: PageToken,
   read: ReadOptions,
 });
+
+// IdentityService: names, kinds and roles are checked by the identity store, which names the field.
+const GrantMessage = t.type({ role: t.string, region: t.string });
+export const CreatePrincipalRequest = t.type({ name: t.string, kind: t.string, grants: t.array(GrantMessage) });
+export const SetGrantsRequest = t.type({ name: t.string, grants: t.array(GrantMessage) });
+export const PrincipalNameRequest = t.type({ name: t.string });
+export const IssueTokenRequest = t.type({ principal: t.string, name: t.string, expires_at: OptionalTimestamp });
+export const ListTokensRequest = t.type({ principal: t.string });
+export const TokenIdRequest = t.type({ id: t.string });
+export const RotateTokenRequest = t.type({ id: t.string, expires_at: OptionalTimestamp });

@@ -16,8 +16,26 @@ import { conflictService } from './services/conflicts.js';
 import { metadataService } from './services/metadata.js';
 import { regionService } from './services/regions.js';
 import { syncService } from './services/sync.js';
+import { identityService, type IdentityDeps } from './services/identity.js';
+import { guarded, type Gate } from './guard.js';
+import { readFileSync } from 'node:fs';
 
 export type ApiServer = { readonly port: number; readonly stop: () => Promise<void> };
+
+/** Who may call: the gate (null: authentication off) and the identity store behind IdentityService. */
+export type Access = { readonly gate: Gate; readonly identity?: IdentityDeps };
+
+/** TLS when a certificate is configured; client certificates required when a client CA is. */
+export const serverCredentials = (config: Config['grpc']): grpc.ServerCredentials => {
+  if (config.tls_cert === null || config.tls_key === null) {
+    if (config.tls_cert !== null || config.tls_key !== null || config.tls_client_ca !== null) {
+      throw new Error('grpc.tls_cert and grpc.tls_key go together (and grpc.tls_client_ca needs both)');
+    }
+    return grpc.ServerCredentials.createInsecure();
+  }
+  const ca = config.tls_client_ca === null ? null : readFileSync(config.tls_client_ca);
+  return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: readFileSync(config.tls_cert), private_key: readFileSync(config.tls_key) }], ca !== null);
+};
 
 const HEALTH_INTERVAL_MS = 2000;
 
@@ -48,21 +66,30 @@ export const startApiServer = async (
   deps: ApiDeps,
   probes: { nc: NatsConnection; etcd: Etcd3 },
   log: Logger,
+  access: Access,
 ): Promise<ApiServer> => {
+  const credentials = serverCredentials(config);
   const server = new grpc.Server({
     'grpc.max_receive_message_length': config.max_message_bytes,
     'grpc.max_send_message_length': 16 * 1024 * 1024,
   });
-  server.addService(tolerant(serviceDefinition('MetadataService')), instrumented('MetadataService', metadataService(deps), deps.metrics));
-  server.addService(tolerant(serviceDefinition('SyncService')), instrumented('SyncService', syncService(deps), deps.metrics));
-  server.addService(tolerant(serviceDefinition('ConflictService')), instrumented('ConflictService', conflictService(deps), deps.metrics));
-  server.addService(tolerant(serviceDefinition('RegionService')), instrumented('RegionService', regionService(deps), deps.metrics));
-  server.addService(tolerant(serviceDefinition('AuditService')), instrumented('AuditService', auditService(deps), deps.metrics));
+  const services: Record<(typeof SERVICES)[number], grpc.UntypedServiceImplementation> = {
+    MetadataService: metadataService(deps),
+    SyncService: syncService(deps),
+    ConflictService: conflictService(deps),
+    RegionService: regionService(deps),
+    AuditService: auditService(deps),
+    IdentityService: identityService(deps, access.identity),
+  };
+  for (const name of SERVICES) {
+    server.addService(tolerant(serviceDefinition(name)), instrumented(name, guarded(name, services[name], access.gate, log), deps.metrics));
+  }
+  if (access.gate === null) log.warn('authentication is OFF (auth.enabled: false): every caller of the gRPC API may do everything');
 
   const names = ['', ...SERVICES.map((s) => `${PACKAGE}.${s}`)];
   const health = new HealthImplementation(Object.fromEntries(names.map((n) => [n, 'NOT_SERVING'])));
   health.addToServer(server);
-  new ReflectionService(packageDefinition).addToServer(server);
+  if (config.reflection) new ReflectionService(packageDefinition).addToServer(server);
 
   let serving: boolean | undefined;
   const probe = async (): Promise<void> => {
@@ -80,11 +107,11 @@ export const startApiServer = async (
   timer.unref();
 
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${config.host}:${config.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+    server.bindAsync(`${config.host}:${config.port}`, credentials, (error, bound) =>
       error ? reject(error) : resolve(bound),
     ),
   );
-  log.info({ port }, 'gRPC API listening');
+  log.info({ port, tls: config.tls_cert !== null, clientCertificates: config.tls_client_ca !== null }, 'gRPC API listening');
   return {
     port,
     stop: () =>

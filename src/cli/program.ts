@@ -14,6 +14,7 @@ import { REJECTION_CODES, type RejectionCode } from '../../projections/rejection
 import { status } from '../audit/status.js';
 import { verifyLive } from '../audit/verify.js';
 import type { CliIo } from './io.js';
+import { addIdentityCommands } from './identity.js';
 import { brief, chooseFormat, Writer, type Format } from './output.js';
 import { ProgressBar } from './progress.js';
 import {
@@ -129,6 +130,8 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
     .option('--json', 'same as --format json')
     .option('--no-progress', 'never show a progress bar (one is shown only when stderr is a terminal)')
     .option('--stats', 'at exit, print {"maxRssBytes","seconds",...} as JSON on stderr')
+    .option('--grpc <host:port>', "the coordinator's gRPC API, for whoami, principal and token (default: grpc.host:grpc.port)")
+    .option('--token <token>', 'bearer token for the gRPC API (default: $JZSE_TOKEN, else the admin token file the first start wrote)')
     .addHelpText('after', `${example('jzse status --nats-url nats://127.0.0.1:4222 --etcd http://127.0.0.1:2379', 'jzse replay --file f1 | jq .event.clock')}${EXIT_CODES}`);
 
   program
@@ -384,6 +387,8 @@ and the checkpoint is written last, so the next leader resumes from a view equal
       }));
       await printRebuild(s, r, 'stored');
     });
+
+  addIdentityCommands(program, { config: (cmd) => session(cmd).ctx.config, format: (cmd) => session(cmd).format, out, env: io.env });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

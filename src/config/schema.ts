@@ -22,6 +22,9 @@ const int = (min: number, max: number) =>
   t.refinement(t.number, (n): boolean => Number.isInteger(n) && n >= min && n <= max, `integer from ${min} to ${max}`);
 const text = (what: string, pattern: RegExp) => t.refinement(t.string, (s): boolean => pattern.test(s), what);
 
+const atMost = (ms: number) => t.refinement(Duration, (d): boolean => d >= 0 && d <= ms, `duration of at most ${ms}ms`);
+const OptionalPath = t.union([text('non-empty path', /./), t.null]);
+
 const Url = (schemes: string[]) =>
   t.refinement(t.string, (s): boolean => {
     try {
@@ -73,6 +76,16 @@ export const ConfigCodec = t.type({
     port: int(0, 65535),
     max_message_bytes: int(1024, 64 * 1024 * 1024),
     wait_timeout: Duration,
+    reflection: t.boolean,
+    tls_cert: OptionalPath,
+    tls_key: OptionalPath,
+    tls_client_ca: OptionalPath,
+  }),
+  auth: t.type({
+    enabled: t.boolean,
+    // The bound on how long any instance may act on a token verdict: revocations hold within it.
+    cache_ttl: atMost(1000),
+    admin_token_file: OptionalPath,
   }),
   projector: t.type({
     batch_events: int(1, 100_000),
@@ -94,7 +107,9 @@ export const DEFAULTS = {
   conflict: { default_strategy: 'last_writer_wins', auto_resolve: true },
   health: { heartbeat_interval: '5s', degraded_after_missed: 3, offline_after: '60s' },
   // port 0: any free port (tests); wait_timeout bounds wait_for_view when the call has no deadline.
-  grpc: { host: '127.0.0.1', port: 50051, max_message_bytes: 1_048_576, wait_timeout: '10s' },
+  grpc: { host: '127.0.0.1', port: 50051, max_message_bytes: 1_048_576, wait_timeout: '10s', reflection: true, tls_cert: null, tls_key: null, tls_client_ca: null },
+  // admin_token_file null: <data_dir>/admin.token, where the first start writes the first admin's token.
+  auth: { enabled: true, cache_ttl: '500ms', admin_token_file: null },
   // etcd 3.4 defaults: --max-txn-ops 128, --max-request-bytes 1.5 MiB; keep headroom for the fence.
   projector: { batch_events: 1000, max_txn_ops: 120, max_txn_bytes: 1_400_000 },
 } as const;

@@ -49,6 +49,7 @@ export const createMetrics = (defaults = false) => {
     batchSeconds: new Histogram({ name: 'jzse_projector_batch_seconds', help: 'Time to write one projected batch to etcd', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers }),
     txnFailures: new Counter({ name: 'jzse_projector_txn_failures_total', help: 'etcd view transactions refused', labelNames: ['reason'], registers }),
     isLeader: new Gauge({ name: 'jzse_leader', help: '1 while this instance is the projecting leader', registers }),
+    authStale: new Counter({ name: 'jzse_auth_stale_verdicts_total', help: 'Calls let in on a token verdict older than auth.cache_ttl because the identity store was unreachable', registers }),
     rebuilds: new Counter({ name: 'jzse_view_rebuilds_total', help: 'Views rebuilt from the stream', labelNames: ['reason'], registers }),
     grpcSeconds: new Histogram({
       name: 'jzse_grpc_server_handling_seconds',

@@ -1,6 +1,6 @@
 // docs/api.md is the API reference: every ```json example in it runs, in document order, through a
 // real gRPC client against a coordinator on real NATS and etcd, and must answer what it shows; every
-// method of the five services has an example; and the services it says grpcurl lists are the ones
+// method of the six services has an example; and the services it says grpcurl lists are the ones
 // server reflection lists.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -9,7 +9,10 @@ import * as grpc from '@grpc/grpc-js';
 import { PACKAGE, SERVICES, packageDefinition, serviceDefinition, type ServiceName } from '../../src/api/proto.js';
 import type { Coordinator } from '../../src/coordinator.js';
 import { call, connectClients, listServicesByReflection, type Clients } from '../support/grpcClient.js';
-import { startInProcess, startStack, type Stack } from '../support/stack.js';
+import { quietLog, startInProcess, startStack, type Stack } from '../support/stack.js';
+import { join } from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import { openIdentityStore, type IdentityStore } from '../../src/store/identity.js';
 
 const DOC = 'docs/api.md';
 const lines = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8').split('\n');
@@ -50,7 +53,7 @@ const examples: Example[] = blocks.filter((b) => b.lang === 'json').map((b) => {
   }
   assert.ok(typeof body === 'object' && body !== null && !Array.isArray(body), `${DOC} line ${b.line}: an example is a JSON object`);
   const keys = Object.keys(body);
-  const unknown = keys.filter((k) => !['request', 'response', 'error', 'deadline_ms'].includes(k));
+  const unknown = keys.filter((k) => !['request', 'response', 'error', 'deadline_ms', 'token'].includes(k));
   assert.deepEqual(unknown, [], `${DOC} line ${b.line}: unknown keys`);
   assert.ok('request' in body, `${DOC} line ${b.line}: no request`);
   assert.ok(!('response' in body && 'error' in body), `${DOC} line ${b.line}: both response and error`);
@@ -146,24 +149,41 @@ const mismatches = (actual: unknown, expected: unknown, bound: Map<string, unkno
 
 describe(`${DOC}`, () => {
   let stack: Stack;
+  let identity: IdentityStore;
   let coordinator: Coordinator;
   let clients: Clients;
   const bound = new Map<string, unknown>();
+  /** Clients by the token they send ("" for none), made on first use. */
+  const byToken = new Map<string, Clients>();
+  const clientsFor = (token: string): Clients => {
+    const known = byToken.get(token);
+    if (known !== undefined) return known;
+    const made = connectClients(coordinator.api.port, token === '' ? undefined : token);
+    byToken.set(token, made);
+    return made;
+  };
 
+  // The page is read by people who run a coordinator as it ships: with authentication on.
   before(async () => {
-    stack = await startStack();
-    coordinator = await startInProcess(stack, 'docs');
-    clients = connectClients(coordinator.api.port);
+    stack = await startStack({ JZSE_AUTH_ENABLED: 'true' });
+    const opened = await openIdentityStore({ url: null, dataDir: join(stack.dir, 'docs'), log: quietLog });
+    if (E.isLeft(opened)) throw new Error(opened.left);
+    identity = opened.right;
+    const admin = await identity.bootstrapAdmin();
+    assert.ok(admin !== undefined);
+    coordinator = await startInProcess(stack, 'docs', {}, undefined, { identity });
+    clients = clientsFor(admin.token);
   });
   after(async () => {
-    clients?.close();
+    for (const c of byToken.values()) c.close();
     await coordinator?.stop();
+    await identity?.close();
     await stack?.stop();
   });
 
-  test('every method of the five services has an example, and every example names a real method', () => {
+  test('every method of the six services has an example, and every example names a real method', () => {
     const methods = SERVICES.flatMap((s) => Object.keys(serviceDefinition(s)).map((m) => `${s}.${m}`));
-    assert.equal(methods.length, 18);
+    assert.equal(methods.length, 27);
     const shown = new Set(examples.map((e) => `${e.service}.${e.method}`));
     assert.deepEqual(methods.filter((m) => !shown.has(m)), [], 'methods without an example');
     for (const e of examples) assert.ok(methods.includes(`${e.service}.${e.method}`), `${DOC} line ${e.line}: no method ${e.service}.${e.method}`);
@@ -183,7 +203,9 @@ describe(`${DOC}`, () => {
       assert.ok(def, `${where}: no method ${example.service}.${example.method}`);
       const request = mapTimestamps(substitute(example.body['request'], bound, `${where} request`), def.requestType.type.name, toTimestamp, `${where} request`);
       const deadline = typeof example.body['deadline_ms'] === 'number' ? example.body['deadline_ms'] : 15_000;
-      const reply = await call(clients[example.service], example.method, request, deadline);
+      const token = example.body['token'] === undefined ? undefined : substitute(example.body['token'], bound, `${where} token`);
+      assert.ok(token === undefined || typeof token === 'string', `${where}: token is a string`);
+      const reply = await call((token === undefined ? clients : clientsFor(token))[example.service], example.method, request, deadline);
 
       if ('error' in example.body) {
         const expected = example.body['error'] as { code: string; message?: string; trailers?: Record<string, unknown> };

@@ -12,10 +12,21 @@ export type Reply<T = Record<string, unknown>> =
 
 export type Clients = Record<ServiceName, grpc.Client> & { close: () => void; address: string };
 
-export const connectClients = (port: number): Clients => {
+/** Sends `authorization: Bearer <token>` on every call of a client. */
+export const bearer = (token: string): grpc.Interceptor => (options, next) =>
+  new grpc.InterceptingCall(next(options), {
+    start: (metadata, listener, proceed) => {
+      metadata.set('authorization', `Bearer ${token}`);
+      proceed(metadata, listener);
+    },
+  });
+
+export const connectClients = (port: number, token?: string): Clients => {
   const address = `127.0.0.1:${port}`;
-  const make = (name: ServiceName) => new (serviceClient(name))(address, grpc.credentials.createInsecure());
+  const options = token === undefined ? {} : { interceptors: [bearer(token)] };
+  const make = (name: ServiceName) => new (serviceClient(name))(address, grpc.credentials.createInsecure(), options);
   const clients = {
+    IdentityService: make('IdentityService'),
     MetadataService: make('MetadataService'),
     SyncService: make('SyncService'),
     ConflictService: make('ConflictService'),

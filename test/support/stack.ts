@@ -10,7 +10,7 @@ import { viewEntries } from '../../projections/layout.js';
 import { emptyView, type View } from '../../projections/view.js';
 import type { Config } from '../../src/config/schema.js';
 import { viewPrefix } from '../../src/config/derived.js';
-import { startCoordinator, type Coordinator } from '../../src/coordinator.js';
+import { startCoordinator, type Coordinator, type CoordinatorOptions } from '../../src/coordinator.js';
 import { readEntries } from '../../src/nats/read.js';
 import { ViewStore } from '../../src/etcd/viewStore.js';
 import { createMetrics } from '../../src/observability/metrics.js';
@@ -37,15 +37,18 @@ export const startStack = (overrides: Record<string, string> = {}): Promise<Stac
     JZSE_SYNC_DEFAULT_STRATEGY: 'on_demand',
     JZSE_HEALTH_HEARTBEAT_INTERVAL: '1h',
     JZSE_HEALTH_OFFLINE_AFTER: '2h',
+    // Tests about other things run without tokens; test/integration/access*.test.ts run with them.
+    JZSE_AUTH_ENABLED: 'false',
     ...overrides,
   }, quietLog);
 
-export const startInProcess = (stack: Stack, id: string, config: Partial<Config['projector']> = {}, metrics = createMetrics()): Promise<Coordinator> =>
+export const startInProcess = (stack: Stack, id: string, config: Partial<Config['projector']> = {}, metrics = createMetrics(), options: CoordinatorOptions = {}): Promise<Coordinator> =>
   startCoordinator(
     { ...stack.config, coordinator: { ...stack.config.coordinator, id }, projector: { ...stack.config.projector, ...config } },
     { natsUrl: stack.nats.url, etcd: [stack.etcd.endpoint] },
     quietLog,
     metrics,
+    options,
   );
 
 /** A coordinator as its own OS process (src/main.ts), so a test can SIGKILL it. */

@@ -1,7 +1,7 @@
 // SyncService: HandleChange, BroadcastChange, GetPendingChanges, AckSync.
 import * as E from 'fp-ts/lib/Either.js';
 import type * as grpc from '@grpc/grpc-js';
-import { append, decodeRequest, envelope, readAt, unary, type ApiDeps, type Call, type Result } from '../context.js';
+import { append, decodeRequest, envelope, mayActFor, readAt, unary, type ApiDeps, type Call, type Result } from '../context.js';
 import { apiError } from '../errors.js';
 import { pending } from '../present.js';
 import {
@@ -42,6 +42,8 @@ export const syncService = (deps: ApiDeps): grpc.UntypedServiceImplementation =>
     const req = decodeRequest(GetPendingChangesRequest, request);
     if (E.isLeft(req)) return req;
     const { region_id, since, page_size, page_token, read } = req.right;
+    const allowed = mayActFor(call, 'sync.read', region_id);
+    if (E.isLeft(allowed)) return allowed;
     const view = await readAt(deps, call, read);
     if (E.isLeft(view)) return view;
     if ((await view.right.get('regions', region_id)) === undefined) return E.left(apiError('NOT_FOUND', `region_id: ${region_id} is not a registered region`));
@@ -53,6 +55,8 @@ export const syncService = (deps: ApiDeps): grpc.UntypedServiceImplementation =>
     const req = decodeRequest(AckSyncRequest, request);
     if (E.isLeft(req)) return req;
     const { region_id, event_ids, write } = req.right;
+    const allowed = mayActFor(call, 'sync.ack', region_id);
+    if (E.isLeft(allowed)) return allowed;
     const wanted = new Set(event_ids);
     const found = await deps.reader.pendingOf(region_id, '', Number.MAX_SAFE_INTEGER, (p) => wanted.has(p.eventId));
     if (found.items.length === 0) {
