@@ -8,7 +8,7 @@ import formats from 'ajv-formats';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import * as E from 'fp-ts/lib/Either.js';
 import type { ApiDeps } from '../api/context.js';
 import { looksUnreachable, unavailable } from '../api/context.js';
@@ -63,7 +63,7 @@ export const describeValidation = (e: ErrorObject, part: string): { field: strin
 const httpOnly = (req: FastifyRequest, reply: FastifyReply, p: HttpOnly) => sendProblem(reply, httpProblem(p, req.id));
 
 export const buildApp = async (deps: ApiDeps, settings: AppSettings, routes: readonly AnyRoute[]): Promise<FastifyInstance> => {
-  const log = settings.log.child({ component: 'rest' }, {
+  const log: FastifyBaseLogger = settings.log.child({ component: 'rest' }, {
     // Never the Authorization header, a token or a body: method, path and route template only.
     serializers: {
       req: (r: FastifyRequest) => ({ method: r.method, url: r.url.split('?')[0], route: r.routeOptions.url ?? 'unmatched' }),
@@ -72,13 +72,13 @@ export const buildApp = async (deps: ApiDeps, settings: AppSettings, routes: rea
   });
   const app = Fastify({
     loggerInstance: log,
-    requestIdLogLabel: 'request_id',
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     bodyLimit: settings.bodyLimitBytes,
-    maxParamLength: 4096,
+    routerOptions: { maxParamLength: 4096 },
     return503OnClosing: true,
     frameworkErrors: (error, req, reply) => {
       void httpOnly(req, reply, { status: 400, detail: `(request): ${error.message}` });

@@ -3,7 +3,7 @@
 // constant time, the same refusals as values. Replace with openIdentityStore({ url: null, dataDir }).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
-import { PRINCIPAL_KINDS, PRINCIPAL_NAME, ROLES, parseToken, type Caller, type Grant, type Issued, type NatsUser, type Principal, type PrincipalKind, type TokenInfo, type Unverified } from '../../src/auth/model.js';
+import { PRINCIPAL_KINDS, PRINCIPAL_NAME, ROLES, parseToken, type Caller, type Grant, type Issued, type NatsUser, type Principal, type TokenInfo, type Unverified } from '../../src/auth/model.js';
 import type { IdentityStore } from '../../src/store/identity.js';
 import { rejection, type Rejection } from '../../projections/rejection.js';
 
