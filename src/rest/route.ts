@@ -2,7 +2,7 @@
 // its request and response schemas (validated and serialized by fastify, published as OpenAPI), and
 // a handler that returns a value or an ApiError, never throws one. Errors become problem documents
 // in one place (problemOf), whichever route they come from.
-import type { Static, TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as E from 'fp-ts/lib/Either.js';
 import type { ApiDeps, Call, Result } from '../api/context.js';
@@ -70,6 +70,8 @@ export const register = (app: FastifyInstance, deps: ApiDeps, spec: AnyRoute): v
       ...(spec.description === undefined ? {} : { description: spec.description }),
       tags: [...spec.tags],
       ...(spec.access === 'open' ? { security: [] } : {}),
+      // No query parameters declared: none accepted (a typo is refused, not silently ignored).
+      querystring: Type.Object({}, { additionalProperties: false }),
       ...spec.request,
       response: { ...spec.response, ...problems },
     },
