@@ -28,6 +28,8 @@ export type AppSettings = {
   readonly corsOrigins: readonly string[];
   readonly gate: Gate;
   readonly log: Logger;
+  /** The stream's last sequence (a `min_sequence` past it is refused, not waited for). */
+  readonly streamEnd: () => Promise<number>;
 };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -169,7 +171,7 @@ export const buildApp = async (deps: ApiDeps, settings: AppSettings, routes: rea
     return sendProblem(reply, problemOf(mapped, req.id));
   });
 
-  for (const r of routes) register(app, deps, r);
+  for (const r of routes) register(app, deps, settings.streamEnd, r);
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, () => app.swagger());
   await app.ready();
   return app;

@@ -9,7 +9,7 @@ import type { ApiDeps, Call, Result } from '../api/context.js';
 import { readAt, readPoint } from '../api/context.js';
 import type { Permission } from '../auth/permissions.js';
 import type { Caller } from '../auth/model.js';
-import type { ApiError } from '../api/errors.js';
+import { apiError, type ApiError } from '../api/errors.js';
 import type { ViewSnapshot } from '../etcd/viewReader.js';
 import type { Snapshot } from '../etcd/snapshot.js';
 import { PROBLEM_TYPE, problemOf, sendProblem } from './problem.js';
@@ -59,7 +59,17 @@ const problems = {
   '5xx': { description: 'a problem document', content: { [PROBLEM_TYPE]: { schema: { $ref: 'Problem#' } } } },
 };
 
-export const register = (app: FastifyInstance, deps: ApiDeps, spec: AnyRoute): void => {
+/**
+ * A `min_sequence` past the stream's end names a write that never happened: refused at once rather
+ * than waited on until the deadline (504), which is for a view that lags.
+ */
+const beyondStream = async (deps: ApiDeps, streamEnd: () => Promise<number>, min: number | undefined): Promise<ApiError | undefined> => {
+  if (min === undefined || min <= deps.reader.latest) return undefined;
+  const end = await streamEnd();
+  return min > end ? apiError('INVALID_ARGUMENT', `min_sequence: ${min} is beyond the stream's end (${end}); pass the sequence a write returned`) : undefined;
+};
+
+export const register = (app: FastifyInstance, deps: ApiDeps, streamEnd: () => Promise<number>, spec: AnyRoute): void => {
   const [status] = Object.keys(spec.response).map(Number);
   app.route({
     method: spec.method,
@@ -79,6 +89,8 @@ export const register = (app: FastifyInstance, deps: ApiDeps, spec: AnyRoute): v
       const caller = callers.get(req);
       const call: Call = { deadline: Date.now() + deps.waitTimeoutMs, ...(caller === undefined ? {} : { caller }) };
       const input = { params: req.params, query: req.query, body: req.body, headers: req.headers, url: req.url } as Input<Parts>;
+      const beyond = await beyondStream(deps, streamEnd, (input.query as { min_sequence?: number } | undefined)?.min_sequence);
+      if (beyond !== undefined) return sendProblem(reply, problemOf(beyond, req.id));
       const result = await spec.handler(input, call, reply);
       if (E.isLeft(result)) return sendProblem(reply, problemOf(result.left, req.id));
       if (reply.sent) return reply;

@@ -60,7 +60,10 @@ export const allRoutes = (d: RestDeps): readonly AnyRoute[] => {
 };
 
 export const buildRestApp = (d: RestDeps, log: Logger): Promise<FastifyInstance> =>
-  buildApp(d.api, { bodyLimitBytes: d.config.rest.body_limit_bytes, corsOrigins: d.config.rest.cors_origins, gate: d.gate, log }, allRoutes(d));
+  buildApp(d.api, {
+    bodyLimitBytes: d.config.rest.body_limit_bytes, corsOrigins: d.config.rest.cors_origins, gate: d.gate, log,
+    streamEnd: () => lastSequence(d.streams.jsm, d.streams.stream),
+  }, allRoutes(d));
 
 export const startRestServer = async (d: RestDeps, log: Logger): Promise<RestServer> => {
   const app = await buildRestApp(d, log);
