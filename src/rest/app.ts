@@ -39,7 +39,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const ajvFor = (coerce: boolean): Ajv => {
   const ajv = new Ajv({ coerceTypes: coerce ? 'array' : false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
   // ajv-formats is CommonJS: its default export arrives as the module object under NodeNext.
-  (formats as unknown as { default: (a: Ajv, only: string[]) => Ajv }).default(ajv, ['date-time']);
+  (formats as unknown as { default: (a: Ajv, only: string[]) => Ajv }).default(ajv, ['date-time', 'uuid']);
   for (const s of SHARED) ajv.addSchema(s);
   return ajv;
 };

@@ -43,7 +43,7 @@ export type RouteSpec<S extends Parts> = {
   readonly tags: readonly string[];
   readonly request: S;
   /** The success statuses and their bodies; the first is the one answered. */
-  readonly response: Readonly<Record<number, TSchema>>;
+  readonly response: Readonly<Record<number, TSchema | { readonly description: string; readonly content: Readonly<Record<string, { readonly schema: TSchema }>> }>>;
   readonly handler: (input: Input<S>, call: Call, reply: FastifyReply) => Result<unknown>;
 };
 

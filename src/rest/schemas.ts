@@ -261,5 +261,17 @@ export const IssuedToken = Type.Object({
 });
 export const TokenName = Type.String({ minLength: 1, maxLength: 128 });
 
+// ---- jobs --------------------------------------------------------------------------------------
+
+export const JobSchema = Type.Object({
+  id: Type.String(), kind: Type.String(), instance: Type.String(),
+  state: Type.Union([Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('cancelled')]),
+  progress: Type.Object({ done: Type.Integer(), total: Type.Integer() }),
+  created_at: Type.String(), finished_at: Type.Union([Type.String(), Type.Null()]),
+  result: Type.Unknown({ description: "the job's summary once succeeded (the CLI's --json output)" }),
+  error: Type.Union([Type.Object({ code: Type.String(), detail: Type.String() }), Type.Null()]),
+  cancel_requested: Type.Boolean(),
+}, { $id: 'Job' });
+
 /** Schemas referenced by $id, registered once with fastify (and so in the OpenAPI components). */
-export const SHARED = [Problem, WriteResult, Region, Location, FileMetadata, File, Version, Conflict, Policy, Principal, TokenInfo];
+export const SHARED = [Problem, WriteResult, Region, Location, FileMetadata, File, Version, Conflict, Policy, Principal, TokenInfo, JobSchema];

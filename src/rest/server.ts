@@ -19,6 +19,8 @@ import { identityRoutes } from './routes/identity.js';
 import { policyRoutes } from './routes/policies.js';
 import { regionRoutes } from './routes/regions.js';
 import { statusRoutes, type Readiness } from './routes/status.js';
+import { auditRoutes } from './routes/audit.js';
+import { Jobs } from './jobs.js';
 
 export type RestServer = { readonly port: number; readonly app: FastifyInstance; readonly stop: () => Promise<void> };
 
@@ -47,8 +49,9 @@ const readiness = (d: RestDeps, store: IdentityStore | undefined) => async (): P
 };
 
 /** Every route of the API, in the order the OpenAPI document lists them. */
-export const allRoutes = (d: RestDeps): readonly AnyRoute[] => {
+export const allRoutes = (d: RestDeps, log: Logger): readonly AnyRoute[] => {
   const audit = AuditContext.over(d.config, d.streams, d.etcd);
+  const jobs = new Jobs(d.config.coordinator.id, log);
   return [
     ...statusRoutes(d.api, audit, readiness(d, d.identity?.store)),
     ...regionRoutes(d.api),
@@ -56,6 +59,7 @@ export const allRoutes = (d: RestDeps): readonly AnyRoute[] => {
     ...conflictRoutes(d.api),
     ...policyRoutes(d.api),
     ...identityRoutes(d.identity),
+    ...auditRoutes(audit, jobs),
   ];
 };
 
@@ -63,7 +67,7 @@ export const buildRestApp = (d: RestDeps, log: Logger): Promise<FastifyInstance>
   buildApp(d.api, {
     bodyLimitBytes: d.config.rest.body_limit_bytes, corsOrigins: d.config.rest.cors_origins, gate: d.gate, log,
     streamEnd: () => lastSequence(d.streams.jsm, d.streams.stream),
-  }, allRoutes(d));
+  }, allRoutes(d, log));
 
 export const startRestServer = async (d: RestDeps, log: Logger): Promise<RestServer> => {
   const app = await buildRestApp(d, log);
