@@ -178,7 +178,7 @@ export const submit = async (deps: ApiDeps, call: Call, candidate: unknown, o: S
   let stored;
   try {
     // Leave time to answer before the caller's deadline: an unacknowledged write is an error, not a timeout.
-    stored = await deps.appender.appendBytes(subject, data, event.id, event.type, call.deadline - 250);
+    stored = await deps.appender.appendBytes(subject, data, event.id, event.type, call.deadline - 250, call.caller?.principal.name);
   } catch (error) {
     return E.left(unavailable('event not stored (NATS JetStream did not acknowledge it)', error));
   }

@@ -14,7 +14,7 @@ import { inTransaction, type Db, type Sql } from './db.js';
 import { openDb } from './engine.js';
 import { lockIdentity, migrate } from './migrate.js';
 import * as q from './queries.js';
-import { logsInToNats, mintToken, natsHash, sameHash, secretHash } from './tokens.js';
+import { mintToken, natsHash, sameHash, secretHash } from './tokens.js';
 import { checkExpiry, checkGrants, checkPrincipal, checkTokenId, checkTokenName, shown } from './validate.js';
 
 export interface IdentityStore {
@@ -39,9 +39,8 @@ export interface IdentityStore {
   rotateToken(id: string, o?: { expiresAt?: Date | null }): Promise<E.Either<Rejection, Issued>>;
   verify(token: string): Promise<E.Either<Unverified, Caller>>;
   /**
-   * Every live token (not revoked, not expired, its principal enabled) that logs in to nats-server, with
-   * its principal's grants. Only tokens issued while the principal held a region or auditor grant have
-   * the bcrypt for it: one issued before such a grant must be rotated to log in to NATS.
+   * Every live token (not revoked, not expired, its principal enabled), as the nats-server user it
+   * logs in as, with its principal's grants.
    */
   natsUsers(): Promise<NatsUser[]>;
   /** On an empty store only: principal `admin` with an admin grant and a token `bootstrap`. */
@@ -81,9 +80,10 @@ const identityStore = (db: Db, now: () => Date, log: Logger): IdentityStore => {
   type Owner = Pick<Principal, 'id' | 'name' | 'grants'>;
 
   /** Mints and hashes outside any transaction (bcrypt takes tens of milliseconds). */
-  const prepare = async (owner: Owner) => {
+  // Every token may log in to nats-server (a region's to publish, the others' to read the stream).
+  const prepare = async (_owner: Owner) => {
     const minted = mintToken();
-    return { minted, bcrypt: logsInToNats(owner.grants) ? await natsHash(minted.token) : null };
+    return { minted, bcrypt: await natsHash(minted.token) };
   };
 
   const write = async (sql: Sql, owner: Owner, prepared: Awaited<ReturnType<typeof prepare>>, name: string, expiresAt: Date | null): Promise<Issued> => {

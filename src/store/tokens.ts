@@ -2,7 +2,6 @@
 // its place. The id is public (logs, the NATS user name); only the secret proves anything.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import bcrypt from 'bcryptjs';
-import type { Grant } from '../auth/model.js';
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
@@ -35,9 +34,6 @@ export const secretHash = (secret: string): Buffer => createHash('sha256').updat
 
 /** Constant time in the content (the lengths are public: always 32 bytes). */
 export const sameHash = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && timingSafeEqual(a, b);
-
-/** nats-server needs a bcrypt only of the tokens that log in to it: a region's, an auditor's. */
-export const logsInToNats = (grants: readonly Grant[]): boolean => grants.some((g) => g.role === 'region' || g.role === 'auditor');
 
 // bcrypt reads at most 72 bytes; a token is 65.
 const BCRYPT_COST = 10;
