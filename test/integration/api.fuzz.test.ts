@@ -163,7 +163,9 @@ const methodDef = (service: ServiceName, method: string): MethodDef =>
   (packageDefinition[`${PACKAGE}.${service}`] as unknown as Record<string, MethodDef>)[method] as MethodDef;
 const requestDescriptor = (service: ServiceName, method: string): Descriptor =>
   (packageDefinition[`${PACKAGE}.${methodDef(service, method).requestType.type.name}`] as unknown as { type: Descriptor }).type;
-const METHODS = SERVICES.flatMap((service) =>
+// IdentityService is left out: this run has authentication off, where it answers FAILED_PRECONDITION
+// to everything; its guard is covered by access.test.ts and its input checks by identityStore.test.ts.
+const METHODS = SERVICES.filter((s) => s !== 'IdentityService').flatMap((service) =>
   Object.keys(packageDefinition[`${PACKAGE}.${service}`] as object).map((method) => ({ service, method })));
 /** What an INVALID_ARGUMENT may start with: a field of the request (or its oneof), or the request itself. */
 const topLevelNames = (service: ServiceName, method: string): Set<string> => {

@@ -1,11 +1,12 @@
-// The REST tests' harness: a stack with authentication on, coordinators sharing one identity store,
+// The REST tests' harness: a stack with authentication on, coordinators sharing one identity store (PGlite),
 // a token per role, and a small HTTP client whose every call is bounded.
 import * as E from 'fp-ts/lib/Either.js';
 import type { Coordinator } from '../../src/coordinator.js';
 import type { Issued } from '../../src/auth/model.js';
 import type { IdentityStore } from '../../src/store/identity.js';
-import { memoryIdentityStore } from './memoryIdentity.js';
-import { startInProcess, startStack, type Stack } from './stack.js';
+import { join } from 'node:path';
+import { openIdentityStore } from '../../src/store/identity.js';
+import { quietLog, startInProcess, startStack, type Stack } from './stack.js';
 
 export type Reply = { readonly status: number; readonly headers: Headers; readonly text: string; readonly json: unknown };
 
@@ -57,7 +58,8 @@ const must = <A>(e: E.Either<unknown, A>): A => {
 /** Two coordinators (a leads) on one stack with tokens on, and a token for each role ("region": eu-west). */
 export const startRestStack = async (env: Record<string, string> = {}): Promise<RestStack> => {
   const stack = await startStack({ JZSE_AUTH_ENABLED: 'true', ...env });
-  const store = memoryIdentityStore();
+  // One embedded PGlite store, shared by both in-process coordinators (as one PostgreSQL would be).
+  const store = must(await openIdentityStore({ url: null, dataDir: join(stack.dir, 'identity'), log: quietLog }));
   const admin = await store.bootstrapAdmin();
   if (admin === undefined) throw new Error('no bootstrap admin');
   const token = async (name: string, grants: Parameters<IdentityStore['createPrincipal']>[0]['grants']): Promise<Issued> => {
@@ -78,6 +80,7 @@ export const startRestStack = async (env: Record<string, string> = {}): Promise<
     stop: async () => {
       await b.stop();
       await a.stop();
+      await store.close();
       await stack.stop();
     },
   };
