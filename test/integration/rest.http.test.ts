@@ -59,6 +59,12 @@ describe('the REST API as an HTTP service', () => {
     assert.deepEqual(lines.filter((l) => l.includes(secret) || /authorization/i.test(l)), [], 'a log line holds the token or the Authorization header');
   });
 
+  test('HEAD (which fastify adds for every GET) is guarded like the GET', async () => {
+    const anonymous = await send('HEAD', '/api/v1/principals', { token: null });
+    assert.equal(anonymous.status, 401);
+    assert.equal((await send('HEAD', '/api/v1/principals')).status, 200);
+  });
+
   test('CORS: the configured origin is allowed, preflight included; another origin gets no CORS headers', async () => {
     const preflight = await fetch(`http://127.0.0.1:${c.rest.port}/api/v1/regions`, {
       method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
