@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { lastSequence } from '../../src/nats/read.js';
+import { componentChecker, type OpenApi } from '../support/openapi.js';
 import { asObject, readEtcdView } from '../support/stack.js';
 import { restBase, restClient, startRestStack, type RestStack } from '../support/rest.js';
 
@@ -130,6 +131,7 @@ describe('hostile input to the REST API', () => {
   });
 
   test(`${RUNS} generated requests: each a 4xx problem document; nothing appended, the view unchanged, the server serving`, async () => {
+    const problem = componentChecker((await send('GET', '/api/v1/openapi.json')).json as OpenApi, 'Problem');
     const streamEnd = () => lastSequence(s.stack.client.jsm, s.stack.config.nats.stream);
     const end = await streamEnd();
     const view = asObject(await readEtcdView(s.stack));
@@ -153,6 +155,7 @@ describe('hostile input to the REST API', () => {
       assert.match(reply.headers.get('content-type') ?? '', /^application\/problem\+json/, `${r.method} ${r.path}: not a problem document`);
       const p = reply.json as { status: number; title: string; detail: string; type: string };
       assert.equal(p.status, reply.status);
+      assert.equal(problem(p), undefined, `${r.method} ${r.path}: ${reply.text.slice(0, 300)}`);
       assert.ok(p.detail.length > 0 && p.title.length > 0 && p.type.length > 0);
     }), { numRuns: RUNS, seed: Number(process.env['JZSE_FUZZ_SEED'] ?? Date.now() % 2 ** 31), endOnFailure: true });
     const seconds = (Date.now() - started) / 1000;

@@ -22,10 +22,15 @@ export const templateOf = (doc: OpenApi, method: string, path: string): string |
 
 const escape = (s: string): string => s.replace(/~/g, '~0').replace(/\//g, '~1');
 
-export const responseChecker = (doc: OpenApi) => {
+const ajvFor = (doc: OpenApi): Ajv2020 => {
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   (formats as unknown as { default: (a: Ajv2020) => void }).default(ajv);
   ajv.addSchema(doc, 'openapi.json');
+  return ajv;
+};
+
+export const responseChecker = (doc: OpenApi) => {
+  const ajv = ajvFor(doc);
   /** Undefined when the response matches its schema, else why not. */
   return (method: string, template: string, status: number, contentType: string | null, body: unknown): string | undefined => {
     const op = doc.paths[template]?.[method.toLowerCase()];
@@ -40,4 +45,12 @@ export const responseChecker = (doc: OpenApi) => {
     if (validate === undefined) return `no schema at ${ref}`;
     return validate(body) ? undefined : `${method} ${template} ${status}: ${ajv.errorsText(validate.errors)}`;
   };
+};
+
+/** A validator for one component schema of the document (e.g. Problem). */
+export const componentChecker = (doc: OpenApi, name: string) => {
+  const ajv = ajvFor(doc);
+  const validate = ajv.getSchema(`openapi.json#/components/schemas/${name}`);
+  if (validate === undefined) throw new Error(`no component ${name}`);
+  return (value: unknown): string | undefined => (validate(value) ? undefined : ajv.errorsText(validate.errors));
 };
