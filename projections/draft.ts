@@ -89,6 +89,7 @@ export const reject = (d: Draft, entry: LogEntry, r: Rejection, eventId = entry.
     eventId: eventId ?? null,
     type: entry.event?.type ?? null,
     region: regionOf(entry),
+    principal: entry.principal,
     code: r.code,
     field: r.field,
     reason: describeRejection(r),

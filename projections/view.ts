@@ -120,6 +120,8 @@ export type RejectedEntry = {
   readonly type: string | null;
   /** The region the event names (null: undecodable, or an operator's event). */
   readonly region: string | null;
+  /** Who published it, as proven (LogEntry.principal): beside what it claims, for the forgeries. */
+  readonly principal: string | null;
   readonly code: RejectionCode;
   /** The event's field that was wrong (`(event)` when it is the whole event). */
   readonly field: string;
@@ -172,6 +174,8 @@ export type StoredEvent = {
   /** JetStream's store time (RFC 3339): one clock for every region. */
   readonly storedAt: string;
   readonly data: Uint8Array;
+  /** The message's Jzse-Principal header; readers may leave it out where it is not trusted (a region's own subject). */
+  readonly principalHeader?: string;
 };
 
 /** A stored message decoded once, at the reader: what the fold takes. */
@@ -179,6 +183,8 @@ export type LogEntry = {
   readonly seq: number;
   readonly subject: string;
   readonly storedAt: string;
+  /** Who published it, as proven by its subject or the coordinator's header (streams/principal.ts); null: nothing proves it. */
+  readonly principal: string | null;
 } & (
   | { readonly event: CoordinatorEvent }
   /** Undecodable: why, and its id when that much could be read. */

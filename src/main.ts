@@ -9,7 +9,7 @@ import { createLogger } from './observability/log.js';
 import { createMetrics, serveMetrics } from './observability/metrics.js';
 import { startEtcd, startNatsServer, type ServerProcess } from './stack/processes.js';
 import { withTimeout } from './util/waitFor.js';
-import { openIdentityStore, type IdentityStore } from './store/identity.js';
+import { identityStoreOptions, openIdentityStore, type IdentityStore } from './store/identity.js';
 import { firstAdminNotice, writeTokenFile } from './auth/firstStart.js';
 import { adminTokenFile } from './cli/api.js';
 
@@ -30,7 +30,7 @@ let identity: IdentityStore | undefined;
 /** With auth on: the identity store (migrated), and on an empty one the first admin. */
 const openIdentity = async (dataDir: string): Promise<IdentityStore | undefined> => {
   if (!config.auth.enabled) return undefined;
-  const opened = await openIdentityStore({ url: (config as { database?: { url: string | null } }).database?.url ?? null, dataDir, log });
+  const opened = await openIdentityStore({ ...identityStoreOptions(config), dataDir, log });
   if (E.isLeft(opened)) throw new Error(`identity store: ${opened.left}`);
   const first = await opened.right.bootstrapAdmin();
   if (first !== undefined) {

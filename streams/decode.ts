@@ -7,7 +7,7 @@ import { SCHEMA_VERSION, entryArrays, eventCodecs, isEventType, type Coordinator
 import { unknownFields } from './fields.js';
 import { isValidId } from './ids.js';
 import { decodeFast } from './fastDecode.js';
-import { subjectFor } from './subjects.js';
+import { subjectProblem } from './subjects.js';
 
 export const MAX_EVENT_BYTES = 256 * 1024;
 
@@ -127,7 +127,7 @@ const withoutInvalidEntries = (record: Record<string, unknown>): CoordinatorEven
 };
 
 /**
- * Decodes a stored message and checks it arrived on the subject its type belongs to. Unlike
+ * Decodes a stored message and checks it arrived on a subject its type may use (subjectProblem). Unlike
  * decodeValue (what a writer may send), an event of independent entries with some undecodable
  * ones decodes to the others, listed in `invalidEntries`: the fold rejects each of those alone.
  */
@@ -141,11 +141,8 @@ export const decodeEvent = (subject: string, bytes: Uint8Array): E.Either<string
     if (salvaged !== undefined) decoded = E.right(salvaged);
   }
   if (E.isLeft(decoded)) return decoded;
-  const event = decoded.right;
-  const expected = subjectFor(event);
-  return expected === subject
-    ? decoded
-    : E.left(`subject: ${event.type} from region/operator must be published on ${expected}, got ${subject}`);
+  const problem = subjectProblem(decoded.right, subject);
+  return problem === undefined ? decoded : E.left(problem);
 };
 
 /**

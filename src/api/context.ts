@@ -19,7 +19,7 @@ import type { Decision } from '../../projections/decision.js';
 import { entryOf } from '../../projections/entry.js';
 import type { Rejection } from '../../projections/rejection.js';
 import { emptyView, type View } from '../../projections/view.js';
-import { subjectFor } from '../../streams/subjects.js';
+import { apiSubjectFor } from '../../streams/subjects.js';
 import type { Caller } from '../auth/model.js';
 import { authorize, PERMISSION_OF_EVENT, type Permission } from '../auth/permissions.js';
 import { callerOf } from './guard.js';
@@ -162,7 +162,7 @@ export const submit = async (deps: ApiDeps, call: Call, candidate: unknown, o: S
   if (data.byteLength > MAX_EVENT_BYTES) {
     return E.left(invalid(`(request): the event it would append is ${data.byteLength} bytes, more than the ${MAX_EVENT_BYTES} an event may have; send less (shorter attributes or path, fewer ids)`));
   }
-  const subject = subjectFor(event);
+  const subject = apiSubjectFor(event);
   const min = o.minSequence ?? 0;
   if (min > deps.reader.latest && !(await deps.reader.waitFor(min, call.deadline))) {
     return E.left(apiError('DEADLINE_EXCEEDED', `write.min_sequence: the view had not reached sequence ${min} by the deadline; nothing was appended`));
@@ -178,7 +178,7 @@ export const submit = async (deps: ApiDeps, call: Call, candidate: unknown, o: S
   let stored;
   try {
     // Leave time to answer before the caller's deadline: an unacknowledged write is an error, not a timeout.
-    stored = await deps.appender.appendBytes(subject, data, event.id, event.type, call.deadline - 250);
+    stored = await deps.appender.appendBytes(subject, data, event.id, event.type, call.deadline - 250, call.caller?.principal.name);
   } catch (error) {
     return E.left(unavailable('event not stored (NATS JetStream did not acknowledge it)', error));
   }

@@ -13,7 +13,7 @@ import type { StreamAccess } from './context.js';
 import { notFound } from './errors.js';
 import type { Progress } from './fold.js';
 import { streamLast } from './points.js';
-import { filesOf, publisherOf } from './replay.js';
+import { claimedPublisherOf, filesOf, shownPrincipal } from './replay.js';
 
 export type Outcome = 'applied' | 'conflict' | 'acked' | 'requested' | 'no-op' | 'rejected' | 'partial' | 'other';
 
@@ -27,8 +27,8 @@ export type FileState = {
   /** Change events applied so far (the file's version number). */
   readonly versions: number;
   readonly clock: VectorClock;
-  /** The event whose content the file holds, its region and effective time. */
-  readonly version: { readonly eventId: string; readonly region: string; readonly seq: number; readonly at: string };
+  /** The event whose content the file holds, its region, effective time and proven principal (null: unproven). */
+  readonly version: { readonly eventId: string; readonly region: string; readonly seq: number; readonly at: string; readonly principal: string | null };
   readonly primary: string;
   readonly locations: ReadonlyArray<{ readonly region: string; readonly state: string; readonly clock: VectorClock; readonly lastSyncAt: string | null }>;
   /** Regions that still have to apply the current version. */
@@ -49,8 +49,10 @@ export type HistoryEntry = {
   readonly storedAt: string;
   readonly eventId: string | null;
   readonly type: string | null;
-  /** Who published the event: region, operator, or the coordinator (sync.requested). */
+  /** Who the event claims published it: region, operator, or the coordinator (sync.requested). */
   readonly by: string | null;
+  /** Who published it, as proven by its subject or the coordinator's header; null: unproven (predates authentication). */
+  readonly principal: string | null;
   /** The event's own timestamp. */
   readonly at: string | null;
   /** The clock the event carries for this file (a change's clock, or the acked version). */
@@ -81,14 +83,17 @@ const conflictInfo = (c: ConflictRecord): ConflictInfo => ({
 const pendingFor = (view: View, fileId: string): string[] =>
   [...view.regions.keys()].filter((r) => view.pending.has(pendingKey(r, fileId))).sort();
 
-const stateOf = (view: View, f: FileRecord): FileState => ({
+/** Proven principals of the events seen so far, by event id (stored at the first sequence of an id). */
+type Principals = ReadonlyMap<string, string | null>;
+
+const stateOf = (view: View, f: FileRecord, principals: Principals): FileState => ({
   path: f.path,
   size: f.size,
   checksum: f.checksum,
   deleted: f.deleted,
   versions: f.versions,
   clock: f.clock,
-  version: { eventId: f.version.eventId, region: f.version.region, seq: f.version.seq, at: f.version.at },
+  version: { eventId: f.version.eventId, region: f.version.region, seq: f.version.seq, at: f.version.at, principal: principals.get(f.version.eventId) ?? null },
   primary: f.primary,
   locations: f.locations.map((l) => ({ region: l.regionId, state: l.state, clock: l.clock, lastSyncAt: l.lastSyncAt })),
   pending: pendingFor(view, f.fileId),
@@ -122,7 +127,7 @@ const describeEffects = (before: FileState | undefined, after: FileState | undef
   }
   if (after === undefined) return out;
   if (before === undefined || after.versions !== before.versions) {
-    out.push(`version ${after.versions}${after.deleted ? ' (deleted)' : ''}: ${after.version.eventId} from ${after.version.region}, clock ${showClock(after.clock)}`);
+    out.push(`version ${after.versions}${after.deleted ? ' (deleted)' : ''}: ${after.version.eventId} from ${after.version.region}, principal ${shownPrincipal(after.version.principal)}, clock ${showClock(after.clock)}`);
   }
   const was = new Map((before?.locations ?? []).map((l) => [l.region, `${l.state} ${showClock(l.clock)}`]));
   const copies = after.locations.filter((l) => was.get(l.region) !== `${l.state} ${showClock(l.clock)}`).map((l) => `${l.region} ${l.state}`);
@@ -136,6 +141,7 @@ export const fileHistory = async (s: StreamAccess, fileId: string, onProgress?: 
   let view = emptyView();
   const entries: HistoryEntry[] = [];
   const conflictIds = new Set<string>();
+  const principals = new Map<string, string | null>();
   onProgress?.(0, last);
   if (last > 0) {
     const runner = new Runner(view);
@@ -156,12 +162,13 @@ export const fileHistory = async (s: StreamAccess, fileId: string, onProgress?: 
         for (const c of newConflicts) conflictIds.add(c.id);
         const named = e !== null && namesFile(e, fileId, conflictIds);
         if (!touchedFile && !touchedPending && newConflicts.length === 0 && !named) continue;
+        if (e !== null && !principals.has(e.id)) principals.set(e.id, msg.principal);
 
         const rejection = verdict.rejection === null ? undefined : describeRejection(verdict.rejection);
         const beforeFile = before.files.get(fileId);
         const afterFile = view.files.get(fileId);
-        const beforeState = beforeFile === undefined ? undefined : stateOf(before, beforeFile);
-        const afterState = afterFile !== undefined && (touchedFile || touchedPending) ? stateOf(view, afterFile) : undefined;
+        const beforeState = beforeFile === undefined ? undefined : stateOf(before, beforeFile, principals);
+        const afterState = afterFile !== undefined && (touchedFile || touchedPending) ? stateOf(view, afterFile, principals) : undefined;
         let outcome: Outcome;
         if (rejection !== undefined) outcome = touchedFile || touchedPending ? 'partial' : 'rejected';
         else if (newConflicts.length > 0) outcome = 'conflict';
@@ -176,7 +183,8 @@ export const fileHistory = async (s: StreamAccess, fileId: string, onProgress?: 
           storedAt: msg.storedAt,
           eventId: e?.id ?? null,
           type: e?.type ?? null,
-          by: e === null ? null : publisherOf(e),
+          by: e === null ? null : claimedPublisherOf(e),
+          principal: msg.principal,
           at: e?.at ?? null,
           clock: e === null ? null : clockFor(e, fileId),
           outcome,
@@ -195,7 +203,7 @@ export const fileHistory = async (s: StreamAccess, fileId: string, onProgress?: 
     fileId,
     foldedTo: view.seq,
     entries,
-    final: final === undefined ? null : stateOf(view, final),
+    final: final === undefined ? null : stateOf(view, final, principals),
     conflicts: [...view.conflicts.values()].filter((c) => c.fileId === fileId).map(conflictInfo),
   };
 };

@@ -4,6 +4,8 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeEvent, salvageId } from '../../streams/decode.js';
 import { eventCodecs, type CoordinatorEvent } from '../../streams/events.js';
+import { provenPrincipal } from '../../streams/principal.js';
+import { regionOfSubject } from '../../streams/subjects.js';
 import type { StoredEvent } from '../../projections/view.js';
 import { readStream } from '../nats/read.js';
 import type { StreamAccess } from './context.js';
@@ -17,7 +19,7 @@ export const REPLAY_TYPES = [...Object.keys(eventCodecs), 'invalid'] as const;
 export type ReplayFilter = {
   readonly fileId?: string;
   readonly pathPrefix?: string;
-  /** Events of (or, for what the coordinator appends, about) this region: its `region` field, or (for undecodable messages) its change subject. */
+  /** Events of (or, for what the coordinator appends, about) this region: its `region` field, or (for undecodable messages) one of its own subjects. */
   readonly region?: string;
   readonly types?: readonly string[];
   readonly fromSeq?: number;
@@ -27,7 +29,7 @@ export type ReplayFilter = {
   readonly until?: number;
   /** Which time since/until filter on: the stream's store time (default) or the event's own `at`. */
   readonly clock?: 'stored' | 'event';
-  /** Who published it: a region id, an operator name, or a coordinator id (sync.requested, region.health). */
+  /** Who published it, as proven (`region:<id>`, `coordinator:<id>`, an API principal): see ReplayRecord.principal. */
   readonly principal?: string;
 };
 
@@ -39,8 +41,14 @@ export type ReplayRecord = {
   readonly id: string | null;
   /** The event's own timestamp (the region's or operator's clock). */
   readonly at: string | null;
-  /** Who published it: the region, the operator, or the coordinator (the `observer` of sync.requested / region.health). */
+  /**
+   * Who published it, as proven: by its subject (a region's own) or by the coordinator's
+   * Jzse-Principal header; null when nothing proves it (it predates authentication).
+   */
   readonly principal: string | null;
+  readonly proven: boolean;
+  /** Who the event says published it: its region, operator, or the coordinator's `observer` (unproven). */
+  readonly claimed: string | null;
   /** File ids the event names. */
   readonly files: readonly string[];
   readonly path: string | null;
@@ -87,8 +95,12 @@ const parseLoose = (data: Uint8Array): unknown => {
   }
 };
 
-/** Who published it: the coordinator (observer) for what the leader appends, else the region or operator. */
-export const publisherOf = (e: CoordinatorEvent): string =>
+/** How a null principal reads for people: nothing proves who published it. */
+export const UNPROVEN = '(unproven: predates authentication)';
+export const shownPrincipal = (principal: string | null): string => principal ?? UNPROVEN;
+
+/** Who the event claims published it: the coordinator (observer) for what the leader appends, else the region or operator. */
+export const claimedPublisherOf = (e: CoordinatorEvent): string =>
   'observer' in e ? e.observer : 'region' in e ? e.region : e.operator;
 
 /** The files an event names directly. */
@@ -114,11 +126,12 @@ export const filesOf = (e: CoordinatorEvent): string[] => {
 /** A stored message as a replay record (decoded exactly as the fold decodes it). */
 export const recordOf = (m: StoredEvent): ReplayRecord => {
   const decoded = decodeEvent(m.subject, m.data);
+  const principal = provenPrincipal(m.subject, m.principalHeader);
+  const proof = { principal, proven: principal !== null };
   if (E.isRight(decoded)) {
     const e = decoded.right;
-    const principal = publisherOf(e);
     return {
-      seq: m.seq, storedAt: m.storedAt, subject: m.subject, type: e.type, id: e.id, at: e.at, principal,
+      seq: m.seq, storedAt: m.storedAt, subject: m.subject, type: e.type, id: e.id, at: e.at, ...proof, claimed: claimedPublisherOf(e),
       files: filesOf(e), path: e.type === 'file.registered' || e.type === 'file.updated' ? e.file.path : null, valid: true, event: e,
     };
   }
@@ -126,7 +139,7 @@ export const recordOf = (m: StoredEvent): ReplayRecord => {
   const loose: Loose = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Loose) : {};
   return {
     seq: m.seq, storedAt: m.storedAt, subject: m.subject, type: str(loose['type']), id: salvageId(m.data) ?? null, at: str(loose['at']),
-    principal: str(loose['region']) ?? str(loose['operator']), files: [], path: null, valid: false, error: decoded.left, event: raw,
+    ...proof, claimed: str(loose['region']) ?? str(loose['operator']), files: [], path: null, valid: false, error: decoded.left, event: raw,
   };
 };
 
@@ -135,7 +148,6 @@ export const createMatcher = (f: ReplayFilter) => {
   const types = f.types === undefined || f.types.length === 0 ? undefined : new Set(f.types);
   const fileChangeIds = new Set<string>();
   const underPath = new Set<string>();
-  const regionSubject = f.region === undefined ? undefined : `jzse.changes.${f.region}`;
   return (r: ReplayRecord): boolean => {
     const e = r.valid ? (r.event as CoordinatorEvent) : undefined;
     // Track first, so an event is judged with what it itself says.
@@ -148,8 +160,8 @@ export const createMatcher = (f: ReplayFilter) => {
     if (types !== undefined && !types.has(r.valid ? (r.type ?? '') : 'invalid')) return false;
     if (f.principal !== undefined && r.principal !== f.principal) return false;
     if (f.region !== undefined) {
-      const region = e !== undefined ? ('region' in e ? e.region : undefined) : (r.principal ?? undefined);
-      if (region !== f.region && !(e === undefined && r.subject === regionSubject)) return false;
+      const region = e !== undefined ? ('region' in e ? e.region : undefined) : (r.claimed ?? undefined);
+      if (region !== f.region && !(e === undefined && regionOfSubject(r.subject) === f.region)) return false;
     }
     if (f.clock === 'event' && (f.since !== undefined || f.until !== undefined)) {
       const at = r.at === null ? NaN : Date.parse(r.at);

@@ -18,7 +18,7 @@ export const firstAdminNotice = (issued: Issued, file: string): string => [
   ` principal: ${issued.info.principal}   token id: ${issued.info.id}`,
   ` token (shown once): ${issued.token}`,
   ` also written to ${file} (mode 0600); jzse commands read it from there.`,
-  ' Create your own principals and tokens (jzse principal create ... --token), then',
+  ' Create your own principals and tokens (jzse principal create ... --issue-token), then',
   ` revoke this one: jzse token revoke ${issued.info.id}`,
   '================================================================================',
   '',

@@ -70,14 +70,14 @@ export const addIdentityCommands = (program: Command, cli: IdentityCli): void =>
     .description(`Create a principal. Roles: ${ROLES.join(', ')}; a region role names its region (region:<id>).`)
     .addOption(new Option('--kind <kind>', 'what it is').choices([...PRINCIPAL_KINDS]).default('person'))
     .option('--role <role>', 'a role to grant, repeatable (operator, region:eu-west, ...)', grantArg)
-    .option('--token [name]', 'also issue a token for it (named <name>, default "default") and print it once')
-    .addHelpText('after', '\nExamples:\n  $ jzse principal create ann@ops --role operator --token\n  $ jzse principal create eu-west --kind region --role region:eu-west --token\n')
-    .action(async (name: string, o: { kind: string; role?: GrantMsg[]; token?: string | boolean }, cmd: Command) => {
+    .option('--issue-token [name]', 'also issue a token for it (named <name>, default "default") and print it once')
+    .addHelpText('after', '\nExamples:\n  $ jzse principal create ann@ops --role operator --issue-token\n  $ jzse principal create eu-west --kind region --role region:eu-west --issue-token\n')
+    .action(async (name: string, o: { kind: string; role?: GrantMsg[]; issueToken?: string | boolean }, cmd: Command) => {
       const t = target(cmd);
       const r = await callApi<{ principal: PrincipalMsg }>(t, 'IdentityService', 'CreatePrincipal', { name, kind: o.kind, grants: o.role ?? [] });
       const p = principalJson(r.principal);
-      if (o.token === undefined) return show(cmd, p, principalLine(p));
-      const issued = await callApi<{ token: string; info: TokenMsg }>(t, 'IdentityService', 'IssueToken', { principal: name, name: typeof o.token === 'string' ? o.token : 'default', expires_at: null });
+      if (o.issueToken === undefined) return show(cmd, p, principalLine(p));
+      const issued = await callApi<{ token: string; info: TokenMsg }>(t, 'IdentityService', 'IssueToken', { principal: name, name: typeof o.issueToken === 'string' ? o.issueToken : 'default', expires_at: null });
       return show(cmd, { ...p, token: issued.token, tokenInfo: tokenJson(issued.info) }, `${principalLine(p)}\n${shownOnce(issued.token)}`);
     });
   principal

@@ -7,7 +7,7 @@ import { AuditError, EXIT, usage } from '../audit/errors.js';
 import { fileHistory } from '../audit/history.js';
 import { parsePoint, parseSeq, parseTime, type Point } from '../audit/points.js';
 import { rebuild, repairLive, takeSnapshot, type RebuildSummary, type RepairSummary, type SnapshotSummary } from '../audit/rebuild.js';
-import { checkTypes, planReplay, replay, REPLAY_TYPES, type ReplayFilter } from '../audit/replay.js';
+import { checkTypes, planReplay, replay, REPLAY_TYPES, shownPrincipal, type ReplayFilter } from '../audit/replay.js';
 import { listRejections } from '../audit/rejections.js';
 import { listSnapshots } from '../audit/snapshots.js';
 import { REJECTION_CODES, type RejectionCode } from '../../projections/rejection.js';
@@ -146,7 +146,7 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
     .option('--since <time>', 'from this time (RFC 3339 with zone), inclusive', arg(parseTime, '--since'))
     .option('--until <time>', 'up to this time (RFC 3339 with zone), inclusive', arg(parseTime, '--until'))
     .addOption(new Option('--clock <clock>', "which time --since/--until compare: the stream's store time, or the event's own at").choices(['stored', 'event']).default('stored'))
-    .option('--principal <name>', 'events published by this region or operator')
+    .option('--principal <name>', 'events whose proven publisher is this (region:<id>, coordinator:<id>, an API principal)')
     .option('--limit <n>', 'stop after <n> matching events', arg(positive, '--limit'))
     .addHelpText('after', example(
       'jzse replay --region eu-west --type file.updated,file.deleted --since 2026-11-25T00:00:00Z',
@@ -357,7 +357,7 @@ and the checkpoint is written last, so the next leader resumes from a view equal
       }, o.limit);
       if (s.format === 'json') for (const e of r.rejections) await out.json(e);
       else {
-        const rows = r.rejections.map((e) => brief(`seq ${e.seq}  ${e.storedAt}  ${e.key}  ${e.type ?? '(undecodable)'}  ${e.region ?? '-'}  ${e.code}  ${e.reason}`, s.width));
+        const rows = r.rejections.map((e) => brief(`seq ${e.seq}  ${e.storedAt}  ${e.key}  ${e.type ?? '(undecodable)'}  ${e.region ?? '-'}  by ${shownPrincipal(e.principal ?? null)}  ${e.code}  ${e.reason}`, s.width));
         await out.write(`${[`${r.matching} of ${r.total} rejected events match${r.matching > r.rejections.length ? ` (newest ${r.rejections.length} shown)` : ''}`, ...rows].join('\n')}\n`);
       }
     });

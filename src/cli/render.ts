@@ -2,7 +2,7 @@
 import type { RecordDiff } from '../audit/diff.js';
 import type { ViewSummary } from '../audit/entries.js';
 import type { FileHistory, HistoryEntry } from '../audit/history.js';
-import type { ReplayRecord } from '../audit/replay.js';
+import { shownPrincipal, UNPROVEN, type ReplayRecord } from '../audit/replay.js';
 import type { Status } from '../audit/status.js';
 import type { VerifyResult } from '../audit/verify.js';
 import { brief, Table } from './output.js';
@@ -15,8 +15,8 @@ export const replayTable = (width: number): Table =>
       { title: 'SEQ', width: 8, align: 'right' },
       { title: 'STORED', width: 24 },
       { title: 'TYPE', width: 19 },
-      { title: 'BY', width: 14 },
-      { title: 'FILE', width: 22 },
+      { title: 'PRINCIPAL', width: UNPROVEN.length },
+      { title: 'FILE', width: 14 },
       { title: 'DETAIL', width: 8 },
     ],
     width,
@@ -55,8 +55,12 @@ const detailOf = (r: ReplayRecord): string => {
   }
 };
 
+/** What the event says of who published it, where the proven principal (its own column) does not say the same. */
+const withClaim = (r: ReplayRecord, detail: string): string =>
+  r.claimed === null || [r.claimed, `region:${r.claimed}`, `coordinator:${r.claimed}`].includes(r.principal ?? '') ? detail : `claimed ${r.claimed}: ${detail}`;
+
 export const replayRow = (t: Table, r: ReplayRecord): string =>
-  t.row([String(r.seq), r.storedAt, r.valid ? (r.type ?? '') : `${r.type ?? '?'} (invalid)`, r.principal ?? '', r.files.join(','), detailOf(r)]);
+  t.row([String(r.seq), r.storedAt, r.valid ? (r.type ?? '') : `${r.type ?? '?'} (invalid)`, shownPrincipal(r.principal), r.files.join(','), withClaim(r, detailOf(r))]);
 
 export const summaryLines = (s: ViewSummary): string[] => [
   `  files      ${s.files.total} (${s.files.live} live, ${s.files.deleted} deleted)`,
@@ -141,16 +145,16 @@ export const historyTable = (width: number): Table =>
       { title: 'SEQ', width: 8, align: 'right' },
       { title: 'STORED', width: 24 },
       { title: 'EVENT', width: 19 },
-      { title: 'BY', width: 12 },
-      { title: 'CLOCK', width: 22 },
+      { title: 'PRINCIPAL', width: UNPROVEN.length },
+      { title: 'CLOCK', width: 16 },
       { title: 'OUTCOME', width: 8 },
     ],
     width,
   );
 
 export const historyEntryLines = (t: Table, e: HistoryEntry, width: number): string[] => [
-  t.row([String(e.seq), e.storedAt, e.type ?? '(invalid)', e.by ?? '', clock(e.clock), e.outcome]),
-  ...(e.eventId === null ? [] : [brief(`           event ${e.eventId}${e.at === null ? '' : ` at ${e.at}`}`, width)]),
+  t.row([String(e.seq), e.storedAt, e.type ?? '(invalid)', shownPrincipal(e.principal), clock(e.clock), e.outcome]),
+  ...(e.eventId === null ? [] : [brief(`           event ${e.eventId}${e.at === null ? '' : ` at ${e.at}`}${e.by === null ? '' : `, claimed by ${e.by}`}`, width)]),
   ...(e.reason === undefined ? [] : [brief(`           reason: ${e.reason}`, width)]),
   ...e.effects.map((x) => brief(`           ${x}`, width)),
 ];
@@ -162,7 +166,7 @@ export const historyHeader = (h: FileHistory): string[] => {
     out.push('  never registered (every event naming it was rejected)');
   } else {
     out.push(`  ${f.deleted ? 'deleted' : 'live'}, version ${f.versions}, path ${f.path}, size ${f.size}, primary ${f.primary}`);
-    out.push(`  clock ${clock(f.clock)}, content from ${f.version.eventId} (${f.version.region}, ${f.version.at})`);
+    out.push(`  clock ${clock(f.clock)}, content from ${f.version.eventId} (${f.version.region}, ${f.version.at}, principal ${shownPrincipal(f.version.principal)})`);
     out.push(`  copies: ${f.locations.map((l) => `${l.region} ${l.state} ${clock(l.clock)}`).join('; ') || 'none'}`);
     out.push(`  pending for: ${f.pending.join(', ') || 'nobody'}`);
   }

@@ -20,6 +20,12 @@ export const RETIRED: Readonly<Record<string, string>> = {
 
 const envName = (section: string, key: string): string => `JZSE_${section}_${key}`.toUpperCase();
 
+/** Variables other tools already set, read when the JZSE_ one is absent. */
+const ALIASES: Readonly<Record<string, string>> = { JZSE_DATABASE_URL: 'DATABASE_URL' };
+
+/** Keys whose value may hold a password: a problem with one names it without showing it. */
+const SECRET = new Set(['database.url']);
+
 const fromEnv = (value: string, isList: boolean): unknown => {
   if (isList) return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
   try {
@@ -76,7 +82,9 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, defaultFile = '
   }
   for (const [section, values] of Object.entries(raw)) {
     for (const key of Object.keys(values)) {
-      const name = envName(section, key);
+      const own = envName(section, key);
+      const alias = ALIASES[own];
+      const name = env[own] === undefined && alias !== undefined && env[alias] !== undefined ? alias : own;
       const value = env[name];
       if (value !== undefined) {
         values[key] = fromEnv(value, Array.isArray((DEFAULTS as Raw)[section]?.[key]));
@@ -93,7 +101,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, defaultFile = '
     const path = error.context.map((c) => c.key).filter((k) => k !== '' && !/^\d+$/.test(k)).slice(0, 2).join('.');
     const where = origin.get(path) ?? 'defaults';
     const expected = error.context[error.context.length - 1]?.type.name ?? 'a valid value';
-    lines.add(`${path} = ${describe(error.value)} (from ${where}): expected ${expected}`);
+    lines.add(`${path} = ${SECRET.has(path) ? '(not shown: it may hold a password)' : describe(error.value)} (from ${where}): expected ${expected}`);
   }
   return E.left([...lines]);
 };

@@ -90,6 +90,9 @@ export const ConfigCodec = t.type({
     cache_ttl: atMost(1000),
     admin_token_file: OptionalPath,
   }),
+  database: t.type({
+    url: t.union([Url(['postgres', 'postgresql']), t.null]),
+  }),
   projector: t.type({
     batch_events: int(1, 100_000),
     max_txn_ops: int(2, 10_000),
@@ -115,6 +118,8 @@ export const DEFAULTS = {
   grpc: { host: '127.0.0.1', port: 50051, max_message_bytes: 1_048_576, wait_timeout: '10s', reflection: true, tls_cert: null, tls_key: null, tls_client_ca: null },
   // admin_token_file null: <data_dir>/admin.token, where the first start writes the first admin's token.
   auth: { enabled: true, cache_ttl: '500ms', admin_token_file: null },
+  // url null: the identity store is PGlite (embedded PostgreSQL) under <data_dir>/identity.
+  database: { url: null },
   // etcd 3.4 defaults: --max-txn-ops 128, --max-request-bytes 1.5 MiB; keep headroom for the fence.
   projector: { batch_events: 1000, max_txn_ops: 120, max_txn_bytes: 1_400_000 },
 } as const;

@@ -3,6 +3,7 @@
 // by this or a later leader is stored once).
 import { decideHealth, type HealthPolicy } from '../../projections/health.js';
 import type { View } from '../../projections/view.js';
+import { coordinatorPrincipal } from '../../streams/principal.js';
 import type { Appender } from '../nats/appender.js';
 import type { Logger } from '../observability/log.js';
 import { onAbort } from '../util/abort.js';
@@ -25,7 +26,7 @@ export const startHealthMonitor = (o: {
       if (inFlight.has(event.id)) return;
       inFlight.add(event.id);
       try {
-        const ack = await o.appender.append(event);
+        const ack = await o.appender.append(event, undefined, coordinatorPrincipal(o.observer));
         o.log.info({ eventId: event.id, seq: ack.seq, region: event.region, state: event.state }, `region ${event.region} is ${event.state}`);
       } catch (error) {
         o.log.warn({ eventId: event.id, err: error }, 'could not append a region health verdict; will retry');

@@ -3,6 +3,8 @@
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { decodeEntry } from '../../projections/entry.js';
 import type { LogEntry, StoredEvent } from '../../projections/view.js';
+import { PRINCIPAL_HEADER } from '../../streams/principal.js';
+import { regionOfSubject } from '../../streams/subjects.js';
 
 const NS_PER_MS = 1e6;
 // Far enough from a millisecond boundary that the parsed double's error cannot cross it (below 2^63 ns,
@@ -32,13 +34,22 @@ const isoOf = (ms: number): string => {
   return lastIso;
 };
 
+/**
+ * The Jzse-Principal header, where the fold trusts it: on a region's own subject the subject says
+ * who, so its headers are not even parsed (the bulk of the log, spared the cost).
+ */
+const principalHeaderOf = (m: JsMsg): string | undefined =>
+  regionOfSubject(m.subject) === undefined ? m.headers?.get(PRINCIPAL_HEADER) || undefined : undefined;
+
 export const storedEventOf = (m: JsMsg): StoredEvent => {
   const info = m.info;
+  const principalHeader = principalHeaderOf(m);
   return {
     seq: info.streamSequence,
     subject: m.subject,
     storedAt: isoOf(storedMillis(info.timestampNanos, () => m.timestampNanos)),
     data: m.data,
+    ...(principalHeader === undefined ? {} : { principalHeader }),
   };
 };
 

@@ -1,7 +1,8 @@
-// Runs nats-server and etcd as child processes on free loopback ports: the embedded stack of
-// `npm start` and the servers of the test harness. Kill and restart keep ports and data.
+// Runs nats-server, etcd and PostgreSQL (postgres.ts) as child processes on free loopback ports:
+// the embedded stack of `npm start` and the servers of the test harness. Kill and restart keep
+// ports and data.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
@@ -57,21 +58,64 @@ export type ServerProcess = {
   readonly stop: () => Promise<void>;
 };
 
-type Spec = { name: string; command: string; args: string[]; dir: string; healthUrl: string; isHealthy: (body: string) => boolean };
+export type Spec = {
+  name: string;
+  command: string;
+  args: string[];
+  dir: string;
+  /** What it is waiting for (named in the timeout) and the check that says it is there. */
+  ready: { what: string; check: () => Promise<boolean> };
+  /** Run as this user (PostgreSQL refuses to run as root). */
+  user?: { uid: number; gid: number };
+  /** The polite stop (SIGTERM unless the server reads it otherwise: PostgreSQL's fast shutdown is SIGINT). */
+  stopSignal?: NodeJS.Signals;
+  /** Its workers outlive it when it is killed (PostgreSQL's backends): SIGKILL takes them too and waits for them. */
+  killChildren?: boolean;
+};
+
+const httpReady = (url: string, check: (body: string) => boolean): Spec['ready'] => ({ what: `healthy at ${url}`, check: () => healthy(url, check) });
+
+/** Linux: the processes whose parent is `pid` (from /proc), and whether one is still running. */
+const childrenOf = (pid: number): number[] =>
+  readdirSync('/proc').filter((e) => /^\d+$/.test(e)).flatMap((e) => {
+    try {
+      // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid ? [Number(e)] : [];
+    } catch {
+      return [];
+    }
+  });
+const running = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+};
 
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-const manage = async (spec: Spec): Promise<ServerProcess> => {
+const signalGone = (pid: number): void => {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+};
+
+export const manage = async (spec: Spec): Promise<ServerProcess> => {
   mkdirSync(spec.dir, { recursive: true });
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
 
   const start = async (): Promise<void> => {
     const log = openSync(join(spec.dir, `${spec.name}.log`), 'a');
-    const proc = spawn(spec.command, spec.args, { stdio: ['ignore', log, log] });
+    const proc = spawn(spec.command, spec.args, { stdio: ['ignore', log, log], ...spec.user });
     closeSync(log);
     child = proc;
     live.add(proc);
@@ -83,16 +127,22 @@ const manage = async (spec: Spec): Promise<ServerProcess> => {
       async () => {
         if (failed) throw new Error(`${spec.name}: could not start ${spec.command}: ${failed.message} (run scripts/bootstrap.sh to install it)`);
         if (proc.exitCode !== null) throw new Error(`${spec.name} exited with ${proc.exitCode}; see ${join(spec.dir, `${spec.name}.log`)}`);
-        return healthy(spec.healthUrl, spec.isHealthy);
+        return spec.ready.check();
       },
-      { timeoutMs: 30_000, what: `${spec.name} to become healthy at ${spec.healthUrl}` },
+      { timeoutMs: 30_000, what: `${spec.name} to become ${spec.ready.what}` },
     );
   };
 
   const kill = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
     if (child && child.exitCode === null && child.signalCode === null) {
+      const workers = spec.killChildren === true && signal === 'SIGKILL' && child.pid !== undefined ? childrenOf(child.pid) : [];
       child.kill(signal);
-      if (signal === 'SIGKILL') return withTimeout(exited, EXIT_BOUND_MS, `${spec.name} (pid ${child.pid}) to exit after SIGKILL`);
+      for (const pid of workers) signalGone(pid);
+      if (signal === 'SIGKILL') {
+        await withTimeout(exited, EXIT_BOUND_MS, `${spec.name} (pid ${child.pid}) to exit after SIGKILL`);
+        await waitFor(() => !workers.some(running), { timeoutMs: EXIT_BOUND_MS, what: `${spec.name}'s workers (${workers.join(', ')}) to exit after SIGKILL` });
+        return;
+      }
       // A server that does not exit on a polite signal within the bound is killed.
       const gone = await withTimeout(exited, EXIT_BOUND_MS, `${spec.name} to exit`).then(() => true, () => false);
       if (!gone) {
@@ -112,7 +162,7 @@ const manage = async (spec: Spec): Promise<ServerProcess> => {
       await kill('SIGKILL');
       await start();
     },
-    stop: () => kill('SIGTERM'),
+    stop: () => kill(spec.stopSignal ?? 'SIGTERM'),
   };
 };
 
@@ -185,8 +235,7 @@ export const startNatsServer = async (dir: string, ports?: { client: number; mon
     command: process.env['JZSE_NATS_SERVER_BIN'] ?? findBinary('nats-server'),
     args,
     dir,
-    healthUrl: `http://127.0.0.1:${monitor}/healthz?js-enabled-only=true`,
-    isHealthy: (body) => body.includes('ok'),
+    ready: httpReady(`http://127.0.0.1:${monitor}/healthz?js-enabled-only=true`, (body) => body.includes('ok')),
   });
   const logFile = join(dir, 'nats-server.log');
   const reload = async (): Promise<E.Either<string, void>> => {
@@ -236,8 +285,7 @@ export const startEtcd = async (dir: string, ports?: { client: number; peer: num
       '--logger', 'zap', '--log-outputs', 'stderr',
     ],
     dir,
-    healthUrl: `${clientUrl}/health`,
-    isHealthy: (body) => body.includes('"health":"true"'),
+    ready: httpReady(`${clientUrl}/health`, (body) => body.includes('"health":"true"')),
   });
   return { ...server, endpoint: clientUrl, port: client };
 };

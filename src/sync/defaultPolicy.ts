@@ -4,6 +4,7 @@ import { BUILT_IN_POLICY, DEFAULT_PATTERN } from '../../projections/policies.js'
 import type { View } from '../../projections/view.js';
 import type { PolicySet } from '../../streams/events.js';
 import { derivedId } from '../../streams/ids.js';
+import { coordinatorPrincipal } from '../../streams/principal.js';
 import type { Config } from '../config/schema.js';
 import type { Appender } from '../nats/appender.js';
 import type { Logger } from '../observability/log.js';
@@ -34,7 +35,7 @@ export const ensureDefaultPolicy = async (view: View, config: Config, appender: 
   const event = defaultPolicyEvent(config, term, new Date().toISOString());
   const { sync, conflict } = event;
   try {
-    const ack = await appender.append(event);
+    const ack = await appender.append(event, undefined, coordinatorPrincipal(config.coordinator.id));
     log.info({ eventId: event.id, seq: ack.seq, sync, conflict }, 'default policy set from configuration');
   } catch (error) {
     log.warn({ err: error }, 'could not append the default policy; the log keeps its current defaults');

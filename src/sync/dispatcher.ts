@@ -11,6 +11,7 @@ import type { SyncRequested } from '../../streams/events.js';
 import { SyncCandidates } from './candidates.js';
 import { MAX_EVENT_BYTES } from '../../streams/decode.js';
 import { syncRequestsSubject } from '../../streams/subjects.js';
+import { coordinatorPrincipal } from '../../streams/principal.js';
 import type { Appender } from '../nats/appender.js';
 import type { Logger } from '../observability/log.js';
 import { onAbort } from '../util/abort.js';
@@ -82,7 +83,7 @@ export const startSyncDispatcher = (o: {
     const message: SyncRequestMessage = { schema: 1, id, region: d.region, reason: d.reason, at: new Date().toISOString(), files: d.items };
     try {
       const ack = await o.js.publish(syncRequestsSubject(d.region), new TextEncoder().encode(JSON.stringify(message)), { msgID: id });
-      const appended = await o.appender.append(requestRecord(message, o.observer));
+      const appended = await o.appender.append(requestRecord(message, o.observer), undefined, coordinatorPrincipal(o.observer));
       candidates.sent(o.view() ?? view, appended.seq, d.region, d.items, id, message.at);
       o.log.info({ requestId: id, region: d.region, reason: d.reason, files: d.items.length, outboundSeq: ack.seq }, 'sync request sent');
       return true;

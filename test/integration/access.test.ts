@@ -17,6 +17,8 @@ import { waitFor } from '../../src/util/waitFor.js';
 import { call, connectClients, healthClient, listServicesByReflection, type Clients, type Reply } from '../support/grpcClient.js';
 import { startPostgres, type Postgres } from '../support/postgres.js';
 import { quietLog, startInProcess, startStack, type Stack } from '../support/stack.js';
+import { jsonLines, jzse } from '../support/cli.js';
+import { PRINCIPAL_HEADER } from '../../streams/principal.js';
 
 const ts = (iso: string) => ({ seconds: String(Math.floor(Date.parse(iso) / 1000)), nanos: 0 });
 const meta = (fileId: string, clock: Record<string, number>) => ({
@@ -169,9 +171,16 @@ describe('access to the gRPC API', () => {
       assert.match(r.error?.details ?? '', /region_id: .*acts for region r1 only, not for r2/, method);
       assert.equal(await seq(), before, `${method}: the stream did not grow`);
     }
-    // And for itself it may.
-    const own = await call(C.RegionService, 'Heartbeat', { region_id: 'r1', status: { state: 'HEALTHY', sync_lag: '0', storage_used: '0', load_level: 0 } });
+    // And for itself it may; the log says who did it, from the token, on a subject only the API uses.
+    const own = await call<{ write: { sequence: string } }>(C.RegionService, 'Heartbeat', { region_id: 'r1', status: { state: 'HEALTHY', sync_lag: '0', storage_used: '0', load_level: 0 } });
     assert.ok(own.ok, own.error?.details);
+    const stored = await stack.client.jsm.streams.getMessage(stack.config.nats.stream, { seq: Number(own.value.write.sequence) });
+    assert.equal(stored?.subject, 'jzse.api.regions.status.r1');
+    assert.equal(stored?.header.get(PRINCIPAL_HEADER), 'region');
+    const replayed = await jzse(stack, ['replay', '--principal', 'region', '--json']);
+    assert.equal(replayed.code, 0, replayed.stderr);
+    const rows = jsonLines(replayed.stdout) as Array<{ seq: number; principal: string; proven: boolean }>;
+    assert.ok(rows.some((r) => r.seq === Number(own.value.write.sequence) && r.principal === 'region' && r.proven), 'jzse replay --principal finds it');
   });
 
   test('an operator event records the caller; naming someone else is refused', async () => {

@@ -15,7 +15,7 @@ import { canonicalJson, recordKey, viewEntries } from '../../projections/layout.
 import { emptyView, type StoredEvent, type View } from '../../projections/view.js';
 import { decodeEvent } from '../../streams/decode.js';
 import type { CoordinatorEvent } from '../../streams/events.js';
-import { changesSubject } from '../../streams/subjects.js';
+import { changesSubject, regionOfSubject } from '../../streams/subjects.js';
 import type { Coordinator } from '../../src/coordinator.js';
 import { readStream } from '../../src/nats/read.js';
 import { AuditContext, auditConfig, type StreamAccess } from '../../src/audit/context.js';
@@ -54,7 +54,10 @@ type Summary = {
   fromSnapshot: { seq: number; source: string } | null; eventsFolded: number;
 };
 type Diff = { key: string; change: string; fields?: Array<{ field: string }> };
-type ReplayRow = { seq: number; storedAt: string; type: string | null; valid: boolean; error?: string; files: string[]; path: string | null; principal: string | null };
+type ReplayRow = {
+  seq: number; storedAt: string; type: string | null; valid: boolean; error?: string; files: string[]; path: string | null;
+  principal: string | null; proven: boolean; claimed: string | null;
+};
 
 describe('jzse CLI', () => {
   let stack: Stack;
@@ -106,7 +109,8 @@ describe('jzse CLI', () => {
     });
     coordinator = await startInProcess(stack, 'c1');
     await publishWorkload(stack, ['r1', 'r2', 'r3'], 1500, { seed: 11 });
-    policySeq = (await appenderFor(stack).append(policySet({ id: 'policy-by-alice', operator: 'alice', pattern: '/data/r1/*', sync: 'on_demand' }))).seq;
+    // As the API appends it: the caller it authenticated in the Jzse-Principal header.
+    policySeq = (await appenderFor(stack).append(policySet({ id: 'policy-by-alice', operator: 'alice', pattern: '/data/r1/*', sync: 'on_demand' }), undefined, 'alice')).seq;
     brokenSeq = (await stack.client.js.publish(changesSubject('r2'), new TextEncoder().encode('{"schema":1,"id":"broken-1","type":'), { msgID: 'broken-1' })).seq;
     last = await waitForCaughtUp(stack);
     for await (const batch of readStream(stack.client.js, stack.client.jsm, stack.config.nats.stream)) events.push(...batch);
@@ -303,6 +307,19 @@ describe('jzse CLI', () => {
     assert.deepStrictEqual(await replaySeqs('--clock', 'event', '--since', at), seqsWhere((e) => e !== null && Date.parse(e.at) >= Date.parse(at)));
 
     assert.deepStrictEqual(await replaySeqs('--principal', 'alice'), [policySeq]);
+    assert.deepStrictEqual(await replaySeqs('--principal', 'region:r2'), seqsWhere((_e, m) => regionOfSubject(m.subject) === 'r2'), 'proven by the subject');
+    assert.deepStrictEqual(
+      await replaySeqs('--principal', 'coordinator:c1'),
+      seqsWhere((e) => (e?.type === 'policy.set' && e.operator === 'config:c1') || e?.type === 'sync.requested' || e?.type === 'region.health'),
+      "the coordinator's own events",
+    );
+    // Registrations appended with no header: nothing proves who, the claim stays apart.
+    const joins = all.filter((r) => r.type === 'region.registered');
+    assert.ok(joins.length > 0);
+    for (const r of joins) assert.deepStrictEqual([r.principal, r.proven, r.claimed?.startsWith('r')], [null, false, true], `seq ${r.seq}`);
+    assert.deepStrictEqual(all.find((r) => r.seq === policySeq)?.claimed, 'alice');
+    const joinTable = ok(await jzse(stack, ['replay', '--type', 'region.registered'], { stdout: true })).stdout;
+    assert.match(joinTable, /region\.registered\s+\(unproven: predates authentication\)\s+claimed r1: Region r1 @/);
     const invalid = jsonLines(ok(await jzse(stack, ['replay', '--type', 'invalid'])).stdout) as ReplayRow[];
     assert.deepStrictEqual(invalid.map((r) => r.seq), [brokenSeq]);
     assert.equal(invalid[0]?.valid, false);
@@ -323,10 +340,10 @@ describe('jzse CLI', () => {
   test('replay: a table and a progress bar (rate, ETA) on a terminal; JSON Lines and no bar when piped', async () => {
     const tty = ok(await jzse(stack, ['replay', '--to-seq', '50'], { stdout: true, stderr: true, columns: 120 }));
     const rows = tty.stdout.trimEnd().split('\n');
-    assert.match(rows[0] ?? '', /^\s+SEQ {2}STORED\s+TYPE\s+BY\s+FILE\s+DETAIL$/);
+    assert.match(rows[0] ?? '', /^\s+SEQ {2}STORED\s+TYPE\s+PRINCIPAL\s+FILE\s+DETAIL$/);
     assert.equal(rows.length, 51);
     assert.ok(rows.every((r) => r.length <= 120), 'rows fit the terminal');
-    assert.match(rows[1] ?? '', /^\s+1 {2}\d{4}-\d\d-\d\dT[\d:.]+Z {2}region\.registered\s+r1 /);
+    assert.match(rows[1] ?? '', /^\s+1 {2}\d{4}-\d\d-\d\dT[\d:.]+Z {2}region\.registered\s+\(unproven: predates authentication\)\s+claimed r/);
     assert.match(tty.stderr, /replay \[.*\] \d+% \| \d+\/50 events \| [\d,-]+ events\/s \| ETA /);
 
     const piped = ok(await jzse(stack, ['replay', '--to-seq', '50']));
@@ -351,7 +368,7 @@ describe('jzse CLI', () => {
     assert.ok(file);
 
     type Entry = {
-      fileId: string; seq: number; type: string; by: string; outcome: string; clock: unknown;
+      fileId: string; seq: number; type: string; by: string; principal: string | null; outcome: string; clock: unknown;
       conflicts?: Array<{ id: string; resolution: { winner: string } | null }>;
       file?: { versions: number; clock: unknown; locations: Array<{ region: string; state: string }> };
     };
@@ -368,11 +385,14 @@ describe('jzse CLI', () => {
     assert.deepStrictEqual(lastState?.clock, file.clock);
     assert.deepStrictEqual(lastState?.locations.map((l) => [l.region, l.state]), file.locations.map((l) => [l.regionId, l.state]));
     assert.ok(entries.some((e) => e.type === 'sync.acked' && e.by !== undefined), 'acks are part of the history');
+    for (const e of entries.filter((x) => (x.type ?? '').startsWith('file.') || x.type === 'sync.acked')) {
+      assert.equal(e.principal, `region:${e.by}`, `seq ${e.seq}: proven by the region's own subject`);
+    }
 
     const table = ok(await jzse(stack, ['history', fileId], { stdout: true })).stdout;
     assert.match(table, new RegExp(`^file ${fileId} {2}\\(${entries.length} events up to sequence ${last}\\)`));
     assert.match(table, /conflict \S+: local \S+ \(r\d \{.*\}\) vs remote \S+ \(r\d \{.*\}\), last_writer_wins: resolved, winner (local|remote)/);
-    assert.match(table, /version \d+: \S+ from r\d, clock \{/);
+    assert.match(table, /version \d+: \S+ from r\d, principal region:r\d, clock \{/);
   });
 
   test('status: leader, checkpoint against the stream, regions with health, sync lag and pending, conflicts, rejected', async () => {

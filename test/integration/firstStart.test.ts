@@ -24,7 +24,9 @@ const env = {
 };
 
 let proc: ChildProcess | undefined;
+let starts = 0;
 const start = async (): Promise<string> => {
+  starts++;
   const fd = openSync(output, 'a');
   const started = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', fd, fd] });
   closeSync(fd);
@@ -32,13 +34,14 @@ const start = async (): Promise<string> => {
   const ready = await waitFor(() => {
     const lines = readFileSync(output, 'utf8').split('\n').filter((l) => l.includes('"coordinator ready"'));
     if (started.exitCode !== null) throw new Error(`the coordinator exited with ${started.exitCode}; see ${output}`);
-    return lines.length > 0 ? (JSON.parse(lines[lines.length - 1] ?? '{}') as { grpc?: string }).grpc : undefined;
+    // This start's line: each start logs exactly one.
+    return lines.length >= starts ? (JSON.parse(lines[starts - 1] ?? '{}') as { grpc?: string }).grpc : undefined;
   }, { timeoutMs: 120_000, intervalMs: 100, what: 'the coordinator to be ready' });
   return ready;
 };
 const stop = async (): Promise<void> => {
   const p = proc;
-  if (p === undefined || p.exitCode !== null) return;
+  if (p === undefined || p.exitCode !== null || p.signalCode !== null) return;
   const exited = new Promise((resolve) => p.once('exit', resolve));
   p.kill('SIGTERM');
   await withTimeout(exited, 45_000, 'the coordinator to stop');
@@ -85,7 +88,7 @@ describe('the first start', () => {
     assert.equal(who.code, 0, who.stderr);
     assert.equal((who.json()['principal'] as { name: string }).name, 'admin');
 
-    const made = await jzse('--grpc', address, 'principal', 'create', 'eu-west', '--kind', 'region', '--role', 'region:eu-west', '--token', 'boot');
+    const made = await jzse('--grpc', address, 'principal', 'create', 'eu-west', '--kind', 'region', '--role', 'region:eu-west', '--issue-token', 'boot');
     assert.equal(made.code, 0, made.stderr);
     const regionToken = String(made.json()['token']);
     assert.match(regionToken, TOKEN_PATTERN);

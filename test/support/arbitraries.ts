@@ -16,7 +16,9 @@ import {
   type RegionStatus,
   type VectorClock,
 } from '../../streams/events.js';
-import { ADMIN_CONFLICTS, ADMIN_POLICIES, REGIONS_STATUS, SYNC_ACKS, changesSubject, subjectFor } from '../../streams/subjects.js';
+import {
+  ADMIN_CONFLICTS, ADMIN_POLICIES, REGIONS_STATUS, SYNC_ACKS, apiSubject, changesSubject, regionStatusSubject, subjectFor, syncAcksSubject,
+} from '../../streams/subjects.js';
 import { encode, iso, storedAtFor, T0_MS } from './events.js';
 
 export const REGION_POOL = ['eu-west', 'us-east', 'ap-south', 'sa-east'] as const;
@@ -318,7 +320,9 @@ export const simulate = (
         break;
       }
       case 'garbage': {
-        const subjects = [changesSubject(name(ix(a.subject))), SYNC_ACKS, REGIONS_STATUS, ADMIN_CONFLICTS, ADMIN_POLICIES, 'jzse.admin.other'];
+        const r = name(ix(a.subject));
+        const subjects = [changesSubject(r), syncAcksSubject(r), regionStatusSubject(r), SYNC_ACKS, REGIONS_STATUS, ADMIN_CONFLICTS, ADMIN_POLICIES,
+          apiSubject(changesSubject(r)), 'jzse.admin.other'];
         pushBytes(subjects[a.subject % subjects.length] ?? SYNC_ACKS, a.bytes);
         break;
       }
@@ -379,7 +383,8 @@ export const clockArb = (regionIds: readonly string[] = ['r1', 'r2', 'r3', 'r4']
 
 /** Any bytes at all, JSON-ish text included, on any subject, known or not. */
 export const subjectArb: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('jzse.changes.r1', 'jzse.changes.eu-west', SYNC_ACKS, REGIONS_STATUS, ADMIN_CONFLICTS, ADMIN_POLICIES),
+  fc.constantFrom('jzse.changes.r1', 'jzse.changes.eu-west', 'jzse.sync.acks.r1', 'jzse.regions.status.r2', 'jzse.api.changes.r1',
+    SYNC_ACKS, REGIONS_STATUS, ADMIN_CONFLICTS, ADMIN_POLICIES),
   fc.string({ maxLength: 40 }),
 );
 

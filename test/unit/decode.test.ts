@@ -184,14 +184,21 @@ describe('decode: envelope and bytes', () => {
     assert.equal(bytesErrorOf('jzse.changes.r1', bytes), `event is ${MAX_EVENT_BYTES + 1} bytes, more than ${MAX_EVENT_BYTES}`);
   });
 
-  test('a valid event on another subject names the subject it belongs on', () => {
+  test('a valid event on another subject names the subjects it may use', () => {
     assert.equal(
-      bytesErrorOf('jzse.changes.r2', encode(fileUpdated())),
-      'subject: file.updated from region/operator must be published on jzse.changes.r1, got jzse.changes.r2',
+      bytesErrorOf('jzse.admin.policies', encode(fileUpdated())),
+      'subject: file.updated from region/operator must be published on jzse.changes.r1 or jzse.api.changes.r1, got jzse.admin.policies',
     );
     assert.equal(
       bytesErrorOf('jzse.changes.r1', encode(regionHeartbeat())),
-      'subject: region.heartbeat from region/operator must be published on jzse.regions.status, got jzse.changes.r1',
+      'subject: region.heartbeat from region/operator must be published on jzse.regions.status.r1, jzse.api.regions.status.r1 or jzse.regions.status, got jzse.changes.r1',
+    );
+  });
+
+  test("a region's event on another region's subject names the region", () => {
+    assert.equal(
+      bytesErrorOf('jzse.changes.r2', encode(fileUpdated())),
+      'region: r1 is not the region of subject jzse.changes.r2 (a region publishes only for itself)',
     );
   });
 

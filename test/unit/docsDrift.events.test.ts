@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DEFAULT_STREAM, OUTBOUND_STREAM, eventStreamConfig, outboundStreamConfig } from '../../streams/definition.js';
 import { ConflictStrategy, SyncStrategy, eventCodecs, type CoordinatorEvent, type EventType } from '../../streams/events.js';
-import { INPUT_SUBJECTS, subjectFor } from '../../streams/subjects.js';
+import { API_PREFIX, INPUT_SUBJECTS, apiSubjectFor, legacySubjectFor, subjectFor } from '../../streams/subjects.js';
+import { PRINCIPAL_HEADER } from '../../streams/principal.js';
 import { codeSpans, readDoc, sectionOf, subjectMatches, tableUnder, tablesOf } from '../support/markdown.js';
 
 const DOC = 'docs/events.md';
@@ -44,9 +45,25 @@ describe(`${DOC} against streams/`, () => {
     for (const { subject } of rows) {
       assert.ok(captured.some((p) => subjectMatches(p, subject)), `${DOC}: ${subject} is not captured by ${DEFAULT_STREAM.name} (${captured.join(', ')})`);
     }
+    // The legacy shared subjects and the API's are described beside the table, not in it.
+    const named = codeSpans(sectionOf(doc, DOC, '## Subjects')).filter((s) => s.startsWith('jzse.'));
     for (const pattern of INPUT_SUBJECTS) {
-      assert.ok(rows.some((r) => subjectMatches(pattern, r.subject)), `${DOC}: the stream captures ${pattern}, but no event in the subjects table is published there`);
+      const documented = rows.some((r) => subjectMatches(pattern, r.subject)) || named.some((s) => s === pattern || subjectMatches(pattern, s));
+      assert.ok(documented, `${DOC}: the stream captures ${pattern}, but ## Subjects does not say what is published there`);
     }
+  });
+
+  test('the section names every legacy shared subject, the API\'s subjects and the principal header', () => {
+    const section = sectionOf(doc, DOC, '## Subjects');
+    const spans = codeSpans(section);
+    for (const type of types) {
+      const legacy = legacySubjectFor({ type, region: REGION } as unknown as CoordinatorEvent);
+      if (legacy !== undefined) assert.ok(spans.includes(legacy), `${DOC} ## Subjects: the legacy subject of ${type}, ${legacy}`);
+      const api = apiSubjectFor({ type, region: REGION } as unknown as CoordinatorEvent);
+      assert.ok(captured.some((p) => subjectMatches(p, api)), `${api} (the API subject of ${type}) is not captured`);
+    }
+    assert.ok(spans.includes(`${API_PREFIX}.>`), `${DOC} ## Subjects: \`${API_PREFIX}.>\``);
+    assert.ok(spans.includes(PRINCIPAL_HEADER), `${DOC} ## Subjects: the \`${PRINCIPAL_HEADER}\` header`);
   });
 
   test('every jzse.* subject the page names exists, and every outbound subject is named', () => {

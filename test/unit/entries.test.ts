@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { foldStored as fold, stepStored as step } from '../support/events.js';
 import { decodeEvent, decodeValue } from '../../streams/decode.js';
+import { syncAcksSubject, syncDemandsSubject } from '../../streams/subjects.js';
 import { fileRegistered, foldEvents, given, regionRegistered, rejectionOf, stored, syncAcked, syncDemanded, syncRequested, encode, policySet } from '../support/events.js';
 
 fc.configureGlobal({ includeErrorInReport: true });
@@ -28,7 +29,7 @@ describe('decodeEvent: entries decoded one by one', () => {
   test('an ack with one undecodable entry decodes to the other 99, the bad one listed with its reason and place', () => {
     const value = withEntry(syncAcked({ id: 'ack-100', files: acks }), 'files', 42, { fileId: BAD, clock: { r1: 1 } });
     assert.ok(E.isLeft(decodeValue(value)), 'as something to send, the event is invalid');
-    const decoded = decodeEvent('jzse.sync.acks', encode(value));
+    const decoded = decodeEvent(syncAcksSubject('r2'), encode(value));
     assert.ok(E.isRight(decoded), E.isLeft(decoded) ? decoded.left : '');
     const event = decoded.right;
     assert.equal(event.type, 'sync.acked');
@@ -40,7 +41,7 @@ describe('decodeEvent: entries decoded one by one', () => {
 
   test('entries that are not objects, or have a bad clock, are each named', () => {
     const value = withEntry(withEntry(syncAcked({ files: acks.slice(0, 5) }), 'files', 1, 'f1'), 'files', 3, { fileId: 'f00003', clock: { R2: 1 } });
-    const decoded = decodeEvent('jzse.sync.acks', encode(value));
+    const decoded = decodeEvent(syncAcksSubject('r2'), encode(value));
     assert.ok(E.isRight(decoded) && decoded.right.type === 'sync.acked');
     assert.deepEqual(decoded.right.invalidEntries?.map((x) => x.index), [1, 3]);
     assert.match(decoded.right.invalidEntries?.[0]?.reason ?? '', /^files\.1: expected /);
@@ -52,7 +53,7 @@ describe('decodeEvent: entries decoded one by one', () => {
     const allBad = withEntry(syncAcked({ files: acks.slice(0, 1) }), 'files', 0, { fileId: BAD, clock: {} });
     const tooMany = { ...syncAcked(), files: Array.from({ length: 1001 }, (_, i) => (i === 7 ? { fileId: BAD, clock: {} } : acks[0])) };
     for (const value of [badEnvelope, allBad, tooMany]) {
-      const decoded = decodeEvent('jzse.sync.acks', encode(value));
+      const decoded = decodeEvent(syncAcksSubject('r2'), encode(value));
       assert.deepEqual(decoded, decodeValue(value));
     }
   });
@@ -65,7 +66,7 @@ describe('decodeEvent: entries decoded one by one', () => {
     const entry = fc.oneof(good.map((v) => ({ ok: true, v })), bad.map((v): { ok: boolean; v: unknown } => ({ ok: false, v })));
     fc.assert(fc.property(fc.array(entry, { minLength: 1, maxLength: 30 }), (entries) => {
       const value = { ...syncAcked(), files: entries.map((e) => e.v) };
-      const decoded = decodeEvent('jzse.sync.acks', encode(value));
+      const decoded = decodeEvent(syncAcksSubject('r2'), encode(value));
       const goodOnes = entries.filter((e) => e.ok);
       if (goodOnes.length === 0 || goodOnes.length === entries.length) {
         assert.deepEqual(decoded, decodeValue(value));
@@ -84,7 +85,7 @@ describe('the fold: a bad entry is rejected alone, the rest applied', () => {
 
   test('sync.acked: 99 good entries clear their pending entries; the rejection names the undecodable one', () => {
     const value = withEntry(syncAcked({ id: 'ack-100', region: 'r2', files: acks }), 'files', 42, { fileId: BAD, clock: { r1: 1 } });
-    const view = fold(base, [stored(base.seq + 1, encode(value), { subject: 'jzse.sync.acks' })]);
+    const view = fold(base, [stored(base.seq + 1, encode(value), { subject: syncAcksSubject('r2') })]);
     const r2 = [...view.pending.keys()].filter((k) => k.startsWith('r2/'));
     assert.deepEqual(r2, ['r2/f00042'], 'only the file of the bad entry is still owed');
     assert.equal(view.files.get('f00041')?.locations.find((l) => l.regionId === 'r2')?.state, 'synced');
@@ -93,7 +94,7 @@ describe('the fold: a bad entry is rejected alone, the rest applied', () => {
 
   test('sync.acked: fold-level problems keep the index as sent, after an undecodable entry', () => {
     const value = withEntry(syncAcked({ id: 'ack-mixed', region: 'r2', files: [acks[0]!, acks[1]!, { fileId: 'nope', clock: { r1: 1 } }] }), 'files', 0, { fileId: BAD, clock: {} });
-    const view = fold(base, [stored(base.seq + 1, encode(value), { subject: 'jzse.sync.acks' })]);
+    const view = fold(base, [stored(base.seq + 1, encode(value), { subject: syncAcksSubject('r2') })]);
     assert.equal(view.pending.has('r2/f00001'), false);
     assert.equal(rejectionOf(view, 'ack-mixed'), `partially applied: files.0.fileId: expected ${ID_RULE}, got "${BAD}"; files.2.fileId: nope is not registered`);
   });
@@ -109,7 +110,7 @@ describe('the fold: a bad entry is rejected alone, the rest applied', () => {
   test('sync.demanded: the good file ids are demanded; the bad one is rejected alone', () => {
     const onDemand = fold(base, [stored(base.seq + 1, policySet({ id: 'p-od', pattern: '/data/**', sync: 'on_demand' }))]);
     const value = withEntry(syncDemanded({ id: 'demand-x', region: 'r3', fileIds: ['f00000', 'f00001', 'f00002'] }), 'fileIds', 2, BAD);
-    const r = step(onDemand, stored(onDemand.seq + 1, encode(value), { subject: 'jzse.sync.demands' }));
+    const r = step(onDemand, stored(onDemand.seq + 1, encode(value), { subject: syncDemandsSubject('r3') }));
     assert.deepEqual(['r3/f00000', 'r3/f00001', 'r3/f00002'].map((k) => r.view.pending.get(k)?.demanded ?? null), [true, true, null]);
     assert.equal(rejectionOf(r.view, 'demand-x'), `partially applied: fileIds.2: expected ${ID_RULE}, got "${BAD}"`);
   });

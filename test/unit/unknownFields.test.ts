@@ -11,7 +11,7 @@ import { changeOf, fileOf } from '../../src/api/services/metadata.js';
 import { envelope } from '../../src/api/context.js';
 import { decodeEvent, decodeValue } from '../../streams/decode.js';
 import type { CoordinatorEvent } from '../../streams/events.js';
-import { subjectFor } from '../../streams/subjects.js';
+import { subjectFor, syncAcksSubject } from '../../streams/subjects.js';
 import {
   conflictResolved, encode, fileDeleted, fileMeta, fileRegistered, fileUpdated, given, policySet, regionDeregistered, regionHealth,
   regionHeartbeat, regionRegistered, rejectionOf, syncAcked, syncDemanded, syncRequested,
@@ -61,7 +61,7 @@ describe('unknown fields are refused, naming the field', () => {
     const ack = { ...syncAcked({ id: 'ack-extra', region: 'r2', files: [{ fileId: 'f1', clock: { r1: 1 } }, { fileId: 'f2', clock: { r1: 1 } }] }) };
     const wire = { ...ack, files: [ack.files[0], { ...ack.files[1], note: 'x' }] };
     assert.equal(errorOf(wire), 'files.1.note: not a field of sync.acked (schema 1)');
-    const decoded = decodeEvent('jzse.sync.acks', encode(wire));
+    const decoded = decodeEvent(syncAcksSubject('r2'), encode(wire));
     assert.ok(E.isRight(decoded) && decoded.right.type === 'sync.acked');
     assert.deepEqual(decoded.right.files, [{ fileId: 'f1', clock: { r1: 1 } }]);
     assert.deepEqual(decoded.right.invalidEntries, [{ index: 1, reason: 'files.1.note: not a field of sync.acked (schema 1)' }]);
