@@ -2,8 +2,8 @@
 // and deterministic (sorted, no clock), so comparing two blocks as strings tells whether a reload is
 // needed. Every value is validated, and quoted so that nothing can end the string it sits in.
 import * as E from 'fp-ts/lib/Either.js';
-import { PRINCIPAL_NAME, type NatsUser } from '../auth/model.js';
-import { permissionsFor, type Permissions, type Streams } from './permissions.js';
+import { PRINCIPAL_NAME, type NatsUser, type Role } from '../auth/model.js';
+import { READER_ROLES, permissionsFor, type Permissions, type Streams } from './permissions.js';
 
 export type AuthorizationInput = Streams & {
   /** The coordinator's own user: every subject, including the JetStream admin API. */
@@ -59,7 +59,7 @@ const renderPermissions = (p: Permissions): string[] => [
   '      }',
 ];
 
-type Checked = { tokenId: string; principal: string; bcrypt: string; regions: string[]; auditor: boolean };
+type Checked = { tokenId: string; principal: string; bcrypt: string; regions: string[]; reader: boolean; roles: Role[] };
 
 const check = (u: NatsUser): E.Either<string, Checked> => {
   // Not shown: a store bug could have put more than the id (the secret) there.
@@ -68,7 +68,8 @@ const check = (u: NatsUser): E.Either<string, Checked> => {
   const bad = u.grants.find((g) => g.role === 'region' && (g.region === null || !REGION_ID.test(g.region)));
   if (bad !== undefined) return E.left(`region grant ${shown(String(bad.region))} is not a region id (1-64 chars of a-z 0-9 _ -)`);
   const regions = [...new Set(u.grants.flatMap((g) => (g.role === 'region' && g.region !== null ? [g.region] : [])))].sort();
-  return E.right({ tokenId: u.tokenId, principal: u.principal, bcrypt: u.bcrypt, regions, auditor: u.grants.some((g) => g.role === 'auditor') });
+  const readers = READER_ROLES.filter((r) => u.grants.some((g) => g.role === r));
+  return E.right({ tokenId: u.tokenId, principal: u.principal, bcrypt: u.bcrypt, regions, reader: readers.length > 0, roles: readers });
 };
 
 /** The block for `input`; Left only when the coordinator's own entry or a stream name is unusable. */
@@ -106,7 +107,7 @@ export const authorizationBlock = (input: AuthorizationInput): E.Either<string, 
     if (p === undefined) continue;
     users.push(u.tokenId);
     for (const r of u.regions) regions.add(r);
-    const roles = [...u.regions.map((r) => `region ${r}`), ...(u.auditor ? ['auditor'] : [])].join(', ');
+    const roles = [...u.regions.map((r) => `region ${r}`), ...u.roles.map((r) => `${r} (reads the event stream)`)].join(', ');
     const who = PRINCIPAL_NAME.test(u.principal) ? `principal ${u.principal}` : 'principal (name not shown)';
     lines.push(`    # ${who}: ${roles}`, '    {', `      user: ${quote(u.tokenId)}`, `      password: ${quote(u.bcrypt)}`, ...renderPermissions(p), '    }');
   }

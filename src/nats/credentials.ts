@@ -13,10 +13,10 @@ export type NatsCredentials = { readonly user: string; readonly pass: string };
 /** The embedded server's coordinator user when `nats.user` is not set (not a token id: it has a `-`). */
 export const EMBEDDED_COORDINATOR_USER = 'jzse-coordinator';
 /**
- * The coordinator's hash is cheap on purpose: nats-server 2.9 re-checks the password of every connected
- * client on each reload, one after another, before it closes revoked ones (server/reload.go), so each
- * coordinator connection would add a cost-10 bcrypt (~60 ms) to every revocation. The password is 256
- * random bits: no work factor is needed against guessing it.
+ * The coordinator's hash is cheap on purpose: on each reload nats-server 2.9 re-checks the password of
+ * every connected client, one after another (server/reload.go, after it has closed the clients whose
+ * user is gone), so each coordinator connection would add a cost-10 bcrypt (~60 ms) to every reload.
+ * The password is 256 random bits: no work factor is needed against guessing it.
  */
 export const COORDINATOR_BCRYPT_COST = 4;
 

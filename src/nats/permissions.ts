@@ -3,6 +3,7 @@
 import {
   CONFLICTS, REGIONS_STATUS, SUBJECT_PREFIX, SYNC_ACKS, SYNC_DEMANDS, SYNC_DISPATCHED, SYNC_REQUESTS, changesSubject,
 } from '../../streams/subjects.js';
+import type { Role } from '../auth/model.js';
 
 export type Streams = { readonly eventStream: string; readonly syncStream: string };
 
@@ -47,8 +48,12 @@ const regionAllows = (region: string, s: Streams): string[] => {
   ];
 };
 
-/** Reading the event stream: info, get by sequence, and consumers of its own making (ephemeral or ordered). */
-const auditorAllows = (s: Streams): string[] => {
+/**
+ * Reading the event stream: info, get by sequence, and consumers of its own making (ephemeral or
+ * ordered, what the jzse CLI reads with). Consumer deletes are not allowed: ephemeral ones go away
+ * by themselves once idle (nats.js gives ordered consumers an inactive threshold).
+ */
+const readerAllows = (s: Streams): string[] => {
   const e = s.eventStream;
   return [
     `$JS.API.STREAM.INFO.${e}`,
@@ -62,13 +67,17 @@ const auditorAllows = (s: Streams): string[] => {
 
 const sorted = (xs: Iterable<string>): string[] => [...new Set(xs)].sort();
 
+/** The roles whose tokens read the event stream over NATS and publish nothing (the jzse CLI's). */
+export const READER_ROLES: readonly Role[] = ['admin', 'operator', 'auditor'];
+
 /**
- * The permissions of one token's NATS user: the union over its region grants and its auditor grant.
- * Undefined when it has neither (admin and operator work through gRPC, not NATS).
+ * The permissions of one token's NATS user: the union over its region grants and its reader grant
+ * (auditor, operator or admin: all three only read over NATS; operators and admins act through gRPC).
+ * Undefined when it has neither.
  */
-export const permissionsFor = (tokenId: string, g: { regions: readonly string[]; auditor: boolean }, s: Streams): Permissions | undefined => {
-  if (g.regions.length === 0 && !g.auditor) return undefined;
-  const allow = [JS_ACCOUNT_INFO, ...g.regions.flatMap((r) => regionAllows(r, s)), ...(g.auditor ? auditorAllows(s) : [])];
+export const permissionsFor = (tokenId: string, g: { regions: readonly string[]; reader: boolean }, s: Streams): Permissions | undefined => {
+  if (g.regions.length === 0 && !g.reader) return undefined;
+  const allow = [JS_ACCOUNT_INFO, ...g.regions.flatMap((r) => regionAllows(r, s)), ...(g.reader ? readerAllows(s) : [])];
   // A read-only user publishes nothing under jzse.; a region user must keep its own subjects.
   const deny = [...COORDINATOR_ONLY, ...(g.regions.length === 0 ? [`${SUBJECT_PREFIX}.>`] : [])];
   return { publish: { allow: sorted(allow), deny: sorted(deny) }, subscribe: { allow: [`${inboxPrefix(tokenId)}.>`] } };

@@ -14,6 +14,7 @@ import { ensureOutboundStream, streamSettings } from '../nats/stream.js';
 import type { Logger } from '../observability/log.js';
 import { OUTBOUND_STREAM } from '../../streams/definition.js';
 import { startNatsServer, type NatsServer } from './processes.js';
+import { delay } from '../util/waitFor.js';
 
 export type Applied = {
   /** False when the block was already in force: nothing was written or reloaded. */
@@ -30,6 +31,12 @@ export type AuthorizedNats = {
   readonly credentials: NatsCredentials;
   /** Brings the server to `users`; one call at a time. Left when the server did not take the block. */
   readonly apply: (users: readonly NatsUser[]) => Promise<E.Either<string, Applied>>;
+  /**
+   * Applies `list()` now and then every `intervalMs` until `signal` aborts: revocations made through
+   * another instance and tokens that expire (nats-server 2.9 users never expire) reach the server
+   * within one interval plus a reload. Unchanged users cost a query and a string comparison.
+   */
+  readonly follow: (list: () => Promise<readonly NatsUser[]>, o: { intervalMs: number; signal: AbortSignal }) => Promise<void>;
   readonly stop: () => Promise<void>;
 };
 
@@ -87,14 +94,29 @@ export const startAuthorizedNats = async (o: {
     return E.right({ changed: true, users: block.right.users.length, skipped, consumerProblems });
   };
 
+  const apply = (users: readonly NatsUser[]): Promise<E.Either<string, Applied>> => {
+    const next = queue.then(() => applyNow(users));
+    queue = next;
+    return next;
+  };
+
+  const follow = async (list: () => Promise<readonly NatsUser[]>, f: { intervalMs: number; signal: AbortSignal }): Promise<void> => {
+    let failing = false;
+    while (!f.signal.aborted) {
+      const outcome = await list().then((users) => apply(users), (error: unknown) => E.left(`cannot list the NATS users: ${error instanceof Error ? error.message : String(error)}`));
+      // Said once per run of failures, not every interval.
+      if (E.isLeft(outcome) && !failing) log.error({ problem: outcome.left }, 'NATS authorization not brought up to date; retrying');
+      if (E.isRight(outcome) && failing) log.info('NATS authorization up to date again');
+      failing = E.isLeft(outcome);
+      await delay(f.intervalMs, f.signal);
+    }
+  };
+
   return E.right({
     server,
     credentials,
-    apply: (users) => {
-      const next = queue.then(() => applyNow(users));
-      queue = next;
-      return next;
-    },
+    apply,
+    follow,
     stop: async () => {
       await nats?.nc.close().catch(() => undefined);
       await server.stop();

@@ -181,8 +181,12 @@ export type NatsServer = ServerProcess & {
   readonly authorize: (block: string) => Promise<E.Either<string, void>>;
 };
 
-/** How long a reload may take: nats-server re-checks every connected client's password (bcrypt) first. */
-const RELOAD_BOUND_MS = 10_000;
+/**
+ * How long a reload may take. nats-server closes the clients whose user is gone first, then re-checks
+ * the password of every other connected client, one bcrypt after another (server/reload.go,
+ * reloadAuthorization): about 60 ms each at cost 10 on a shared core. So the bound grows with them.
+ */
+const reloadBoundMs = (connections: number): number => 10_000 + 200 * connections;
 
 const sizeOf = (file: string): number => {
   try {
@@ -206,14 +210,16 @@ const tailOf = (file: string, offset: number): string => {
   }
 };
 
-const configLoadTime = async (monitor: number): Promise<string | undefined> => {
+/** The monitor's /varz: when the configuration was last loaded, and how many clients are connected. */
+const varz = async (monitor: number): Promise<{ config_load_time?: string; connections?: number } | undefined> => {
   try {
     const response = await fetch(`http://127.0.0.1:${monitor}/varz`, { signal: AbortSignal.timeout(1000) });
-    return ((await response.json()) as { config_load_time?: string }).config_load_time;
+    return (await response.json()) as { config_load_time?: string; connections?: number };
   } catch {
     return undefined;
   }
 };
+const configLoadTime = async (monitor: number): Promise<string | undefined> => (await varz(monitor))?.config_load_time;
 
 /**
  * Starts nats-server on loopback. Without `authorization`, from flags as always (anyone may connect);
@@ -240,8 +246,10 @@ export const startNatsServer = async (dir: string, ports?: { client: number; mon
   const logFile = join(dir, 'nats-server.log');
   const reload = async (): Promise<E.Either<string, void>> => {
     if (authorization === undefined) return E.left('nats-server was started without a configuration file: nothing to reload');
-    const before = await configLoadTime(monitor);
+    const now = await varz(monitor);
+    const before = now?.config_load_time;
     if (before === undefined || server.pid() === undefined) return E.left('nats-server is not running');
+    const boundMs = reloadBoundMs(now?.connections ?? 0);
     const logOffset = sizeOf(logFile);
     server.signal('SIGHUP');
     // Done when the load time moves; refused when the log says so (nats-server keeps the old configuration).
@@ -249,8 +257,8 @@ export const startNatsServer = async (dir: string, ports?: { client: number; mon
       if (((await configLoadTime(monitor)) ?? before) !== before) return { ok: true as const };
       const refusal = /Failed to reload server configuration: (.*)/.exec(tailOf(logFile, logOffset))?.[1];
       return refusal === undefined ? undefined : { ok: false as const, refusal };
-    }, { timeoutMs: RELOAD_BOUND_MS, what: 'nats-server to reload' }).catch(() => undefined);
-    if (outcome === undefined) return E.left(`nats-server did not reload its configuration within ${RELOAD_BOUND_MS} ms; see ${logFile}`);
+    }, { timeoutMs: boundMs, what: 'nats-server to reload' }).catch(() => undefined);
+    if (outcome === undefined) return E.left(`nats-server did not reload its configuration within ${boundMs} ms; see ${logFile}`);
     return outcome.ok ? E.right(undefined) : E.left(`nats-server refused the new configuration and keeps the previous one: ${outcome.refusal}`);
   };
   let queue: Promise<unknown> = Promise.resolve();

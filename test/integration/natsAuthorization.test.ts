@@ -145,7 +145,7 @@ describe('nats-server 2.9 with the generated authorization', () => {
     await ensureOutboundStream(coordinator.jsm, streamSettings(config), config.sync.request_retention);
     const applied = await nats.apply(users());
     assert.ok(E.isRight(applied), E.isLeft(applied) ? applied.left : '');
-    assert.deepEqual(applied.right, { changed: true, users: 4, skipped: [], consumerProblems: [] });
+    assert.deepEqual(applied.right, { changed: true, users: 5, skipped: [], consumerProblems: [] });
     // One sync request for each region, as the dispatcher sends them.
     for (const region of ['r1', 'r2']) {
       await coordinator.js.publish(`jzse.sync.requests.${region}`, JSON.stringify({ schema: 1, id: `sync:${region}:1`, region, reason: 'eager', at: new Date().toISOString(), files: [] }), { msgID: `sync:${region}:1` });
@@ -286,8 +286,12 @@ describe('nats-server 2.9 with the generated authorization', () => {
     await refusedPublish(() => js.publish('jzse.changes.r1', event('r1')), 'jzse.changes.r1');
   });
 
-  test('an auditor reads the event stream (info, get, an ordered consumer) and publishes nothing', async () => {
-    const nc = await connectAs(auditor);
+  test('a reader (an auditor; an admin and operator token alike) reads the event stream (info, get, an ordered consumer) and publishes nothing', async () => {
+    for (const reader of [auditor, admin]) await readsOnly(reader);
+  });
+
+  const readsOnly = async (reader: Token): Promise<void> => {
+    const nc = await connectAs(reader);
     const js = jetstream(nc);
     const jsm = await jetstreamManager(nc);
     const { events } = await counts();
@@ -298,7 +302,7 @@ describe('nats-server 2.9 with the generated authorization', () => {
     assert.equal(read, events);
     const before = await counts();
     for (const subject of ['jzse.changes.r1', 'jzse.regions.status.r1', 'jzse.admin.policies', 'jzse.api.appended', 'jzse.sync.requests.r1', 'jzse.conflicts']) {
-      await refusedPublish(() => js.publish(subject, event('r1'), { msgID: `auditor:${subject}` }), subject);
+      await refusedPublish(() => js.publish(subject, event('r1'), { msgID: `reader:${subject}` }), subject);
     }
     await refusedPublish(() => jsm.streams.info(OUTBOUND_STREAM), `$JS.API.STREAM.INFO.${OUTBOUND_STREAM}`);
     await refusedPublish(() => jsm.consumers.add(OUTBOUND_STREAM, { name: 'peek', filter_subject: 'jzse.sync.requests.r1', ack_policy: AckPolicy.None }),
@@ -306,7 +310,7 @@ describe('nats-server 2.9 with the generated authorization', () => {
     await refusedPublish(() => nc.request(`$JS.API.STREAM.PURGE.${EVENTS}`, '{}', { timeout: BOUND_MS }), `$JS.API.STREAM.PURGE.${EVENTS}`);
     for (const subject of ['jzse.>', '_INBOX.>']) await refusedSubscribe(nc, subject);
     assert.deepEqual(await counts(), before);
-  });
+  };
 
   test('the coordinator\'s user does what the coordinator does: every subject it publishes on, the admin API, reading', async () => {
     const before = await counts();
@@ -323,9 +327,11 @@ describe('nats-server 2.9 with the generated authorization', () => {
 
   test('refused at connect: a wrong password, a token with no NATS grant, no credentials, the coordinator\'s user with a wrong password', async () => {
     const url = nats.server.url;
+    // A token the block has no user for: its principal holds no grant (the store gives no NatsUser).
+    const none = await issue('nobody', []);
     const attempts: Array<[string, () => Promise<unknown>]> = [
       ['wrong password', () => connect({ servers: url, user: r1.id, pass: r2.token, timeout: BOUND_MS })],
-      ['admin token', () => connect({ servers: url, user: admin.id, pass: admin.token, timeout: BOUND_MS })],
+      ['token without a NATS user', () => connect({ servers: url, user: none.id, pass: none.token, timeout: BOUND_MS })],
       ['no credentials', () => connect({ servers: url, timeout: BOUND_MS })],
       ['coordinator, wrong password', () => connectNats(url, 'impostor', undefined, { user: nats.credentials.user, pass: 'guess' })],
     ];

@@ -37,7 +37,7 @@ const BOTH = user('eeeeeeeeeeeeeeee', [{ role: 'region', region: 'r4' }, { role:
 
 describe('permissionsFor', () => {
   test('a region user: its four subjects and its consumer, its inbox, nothing of the coordinator', () => {
-    const p = permissionsFor('aaaaaaaaaaaaaaaa', { regions: ['r1'], auditor: false }, streams);
+    const p = permissionsFor('aaaaaaaaaaaaaaaa', { regions: ['r1'], reader: false }, streams);
     assert.ok(p);
     assert.deepEqual(p.publish.allow, [
       '$JS.ACK.JZSE_SYNC.jzse-sync-r1.>', '$JS.API.CONSUMER.INFO.JZSE_SYNC.jzse-sync-r1', '$JS.API.CONSUMER.MSG.NEXT.JZSE_SYNC.jzse-sync-r1', '$JS.API.INFO',
@@ -47,22 +47,22 @@ describe('permissionsFor', () => {
     assert.deepEqual(p.subscribe.allow, ['_INBOX_aaaaaaaaaaaaaaaa.>']);
   });
 
-  test('an auditor: reads of the event stream only, and every jzse. subject denied', () => {
-    const p = permissionsFor('cccccccccccccccc', { regions: [], auditor: true }, streams);
+  test('a reader (auditor, operator, admin): reads of the event stream only, and every jzse. subject denied', () => {
+    const p = permissionsFor('cccccccccccccccc', { regions: [], reader: true }, streams);
     assert.ok(p);
     assert.ok(p.publish.allow.every((s) => s.startsWith('$JS.API.') && (s === '$JS.API.INFO' || s.includes('.JZSE_EVENTS'))), p.publish.allow.join(' '));
     assert.ok(p.publish.deny.includes('jzse.>'));
   });
 
   test('several grants: the union; an auditor that is also a region keeps its region subjects (deny wins in nats-server)', () => {
-    const p = permissionsFor('eeeeeeeeeeeeeeee', { regions: ['r3', 'r4'], auditor: true }, streams);
+    const p = permissionsFor('eeeeeeeeeeeeeeee', { regions: ['r3', 'r4'], reader: true }, streams);
     assert.ok(p);
     for (const s of [...regionSubjects('r3'), ...regionSubjects('r4'), '$JS.API.STREAM.INFO.JZSE_EVENTS']) assert.ok(p.publish.allow.includes(s), s);
     assert.ok(!p.publish.deny.includes('jzse.>'));
   });
 
-  test('no region and no auditor grant: no NATS user', () => {
-    assert.equal(permissionsFor('dddddddddddddddd', { regions: [], auditor: false }, streams), undefined);
+  test('no region and no reader grant: no NATS user', () => {
+    assert.equal(permissionsFor('dddddddddddddddd', { regions: [], reader: false }, streams), undefined);
   });
 });
 
@@ -75,13 +75,17 @@ describe('authorizationBlock', () => {
     }));
   });
 
-  test('one user per region or auditor token, the coordinator first; an admin-only token gets none', () => {
-    const b = block([R2, ADMIN, R1, AUDITOR, BOTH]);
-    assert.deepEqual(b.users, [R1.tokenId, R2.tokenId, AUDITOR.tokenId, BOTH.tokenId]);
+  test('one user per token with a region or reader grant, the coordinator first; a token with no grant gets none', () => {
+    const NONE = user('ffffffffffffffff', []);
+    const b = block([R2, ADMIN, NONE, R1, AUDITOR, BOTH]);
+    assert.deepEqual(b.users, [R1.tokenId, R2.tokenId, AUDITOR.tokenId, ADMIN.tokenId, BOTH.tokenId]);
     assert.deepEqual(b.regions, ['r1', 'r2', 'r3', 'r4']);
     assert.deepEqual(b.skipped, []);
-    assert.ok(!b.text.includes(ADMIN.tokenId));
+    assert.ok(!b.text.includes(NONE.tokenId));
     assert.ok(b.text.indexOf('"jzse-coordinator"') < b.text.indexOf(`"${R1.tokenId}"`));
+    // Admin and operator read like an auditor: the same permissions, nothing more.
+    const permsOf = (id: string) => b.text.slice(b.text.indexOf(`"${id}"`)).split('\n    }')[0]?.split('permissions:')[1]?.replaceAll(id, '<id>');
+    assert.equal(permsOf(ADMIN.tokenId), permsOf(AUDITOR.tokenId));
   });
 
   test('entries that are not what the store should give are left out, said why, and never shown whole', () => {
@@ -190,19 +194,19 @@ describe("the coordinator's NATS credentials", () => {
 });
 
 describe('deploy/nats.md: the permission layout table is permissionsFor\'s', () => {
-  test('every subject, for a region user and an auditor user, as the code gives them', () => {
+  test('every subject, for a region user and a reader user (auditor, operator, admin), as the code gives them', () => {
     const DOC = 'deploy/nats.md';
-    const table = tableUnder(readDoc(DOC), DOC, '## Permission layout', ['subject', 'region user', 'auditor user', 'why']);
+    const table = tableUnder(readDoc(DOC), DOC, '## Permission layout', ['subject', 'region user', 'reader user', 'why']);
     const documented = new Map(table.rows.map((r) => [codeSpans(r[0] ?? '')[0] ?? '', [r[1], r[2]]]));
-    const cells = (g: { regions: string[]; auditor: boolean }) => {
+    const cells = (g: { regions: string[]; reader: boolean }) => {
       const p = permissionsFor('<token id>', g, streams);
       assert.ok(p);
       return new Map([
         ...p.publish.allow.map((x) => [x, 'publish'] as const), ...p.publish.deny.map((x) => [x, 'denied'] as const),
         ...p.subscribe.allow.map((x) => [x, 'subscribe'] as const)]);
     };
-    const region = cells({ regions: ['<r>'], auditor: false });
-    const auditor = cells({ regions: [], auditor: true });
+    const region = cells({ regions: ['<r>'], reader: false });
+    const auditor = cells({ regions: [], reader: true });
     const actual = new Map([...new Set([...region.keys(), ...auditor.keys()])].map((x) => [x, [region.get(x) ?? '—', auditor.get(x) ?? '—']]));
     assert.deepEqual([...documented.keys()].sort(), [...actual.keys()].sort(), `${DOC} line ${table.line}: the subjects`);
     for (const [subject, roles] of actual) assert.deepEqual(documented.get(subject), roles, `${DOC}: ${subject}`);
