@@ -53,10 +53,21 @@ const rank = (policies: Iterable<PolicyRecord>): Ranked => {
   return { sync: rankFor(all, 'sync'), conflict: rankFor(all, 'conflict') };
 };
 
-const pick = (ranked: Ranked, path: string): Policy => ({
-  sync: (ranked.sync.find((p) => patternMatches(p.pattern, path))?.sync as SyncStrategy | undefined) ?? BUILT_IN_POLICY.sync,
-  conflict: (ranked.conflict.find((p) => patternMatches(p.pattern, path))?.conflict as ConflictStrategy | undefined) ?? BUILT_IN_POLICY.conflict,
+/** Per field, the policy that decides it for a path (undefined: the built-in default). */
+export type PolicySources = { readonly sync: PolicyRecord | undefined; readonly conflict: PolicyRecord | undefined };
+
+const sources = (ranked: Ranked, path: string): PolicySources => ({
+  sync: ranked.sync.find((p) => patternMatches(p.pattern, path)),
+  conflict: ranked.conflict.find((p) => patternMatches(p.pattern, path)),
 });
+
+const pick = (ranked: Ranked, path: string): Policy => {
+  const from = sources(ranked, path);
+  return {
+    sync: (from.sync?.sync as SyncStrategy | undefined) ?? BUILT_IN_POLICY.sync,
+    conflict: (from.conflict?.conflict as ConflictStrategy | undefined) ?? BUILT_IN_POLICY.conflict,
+  };
+};
 
 // The policies map is persistent, so its ranking can be kept with it: the sync dispatcher and the
 // conflict reducer ask for every file, and policies change rarely.
@@ -72,3 +83,5 @@ export const policyFor = (view: View, path: string): Policy => {
 };
 
 export const policyAmong = (policies: Iterable<PolicyRecord>, path: string): Policy => pick(rank(policies), path);
+
+export const policySourcesAmong = (policies: Iterable<PolicyRecord>, path: string): PolicySources => sources(rank(policies), path);

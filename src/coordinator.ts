@@ -27,10 +27,13 @@ import { startHealthMonitor } from './health/monitor.js';
 import type { View } from '../projections/view.js';
 import { Authenticator } from './auth/authenticator.js';
 import type { IdentityStore } from './store/identity.js';
+import { startRestServer, type RestServer } from './rest/server.js';
 
 export type Coordinator = {
   readonly appender: Appender;
   readonly api: ApiServer;
+  /** The admin REST API (rest.port). */
+  readonly rest: RestServer;
   readonly reader: ViewReader;
   readonly store: ViewStore;
   readonly nats: Nats;
@@ -80,12 +83,14 @@ export const startCoordinator = async (
   await retrying(() => reader.start(), (err, attempt) => log.warn({ err, attempt }, 'cannot read the view from etcd yet; retrying'));
   metrics.readStreamFrom({ streamEnd: () => lastSequence(nats.jsm, config.nats.stream), checkpoint: () => reader.latest });
   const committed = new CommittedView();
-  const api = await startApiServer(config.grpc, {
-    appender, reader, log, metrics, waitTimeoutMs: config.grpc.wait_timeout, natsConnected: nats.connected, committed: committed.get,
-  }, { nc: nats.nc, etcd }, log, {
-    gate: config.auth.enabled && authenticator !== undefined ? { authenticator } : null,
-    ...(identity === undefined || authenticator === undefined ? {} : { identity: { store: identity, authenticator, changed: options.onIdentityChanged ?? (() => undefined) } }),
-  });
+  const apiDeps = { appender, reader, log, metrics, waitTimeoutMs: config.grpc.wait_timeout, natsConnected: nats.connected, committed: committed.get };
+  const gate = config.auth.enabled && authenticator !== undefined ? { authenticator } : null;
+  const identityDeps = identity === undefined || authenticator === undefined ? undefined : { store: identity, authenticator, changed: options.onIdentityChanged ?? (() => undefined) };
+  const api = await startApiServer(config.grpc, apiDeps, { nc: nats.nc, etcd }, log, { gate, ...(identityDeps === undefined ? {} : { identity: identityDeps }) });
+  const rest = await startRestServer({
+    api: apiDeps, gate, ...(identityDeps === undefined ? {} : { identity: identityDeps }),
+    streams: { nc: nats.nc, js: nats.js, jsm: nats.jsm, stream: config.nats.stream }, etcd, config,
+  }, log);
 
   const stopping = new AbortController();
   let leading = false;
@@ -152,6 +157,7 @@ export const startCoordinator = async (
   return {
     appender,
     api,
+    rest,
     reader,
     store,
     nats,
@@ -159,6 +165,7 @@ export const startCoordinator = async (
     isLeader: () => leading,
     committedView: committed.get,
     stop: async () => {
+      await rest.stop();
       await api.stop();
       stopping.abort();
       await leadLoop;

@@ -63,7 +63,7 @@ const main = async (): Promise<void> => {
   }
   const coordinator = await startCoordinator(config, { natsUrl, etcd: etcdEndpoints }, log, metrics, identity === undefined ? {} : { identity });
   const server = config.coordinator.metrics_port === 0 ? undefined : await serveMetrics(metrics, config.coordinator.metrics_port);
-  log.info({ grpc: `${config.grpc.host}:${coordinator.api.port}`, nats: natsUrl, etcd: etcdEndpoints, metrics: server ? `http://127.0.0.1:${config.coordinator.metrics_port}/metrics` : 'off' }, 'coordinator ready');
+  log.info({ grpc: `${config.grpc.host}:${coordinator.api.port}`, rest: `http://${config.rest.host}:${coordinator.rest.port}`, nats: natsUrl, etcd: etcdEndpoints, metrics: server ? `http://127.0.0.1:${config.coordinator.metrics_port}/metrics` : 'off' }, 'coordinator ready');
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {

@@ -119,6 +119,11 @@ export type SubmitOptions = {
   readonly minSequence?: number;
   /** Extra trailers for a refusal (e.g. the current version with ABORTED). */
   readonly details?: (r: Rejection, state: View) => Record<string, unknown> | undefined;
+  /**
+   * A caller's condition on the records `decide` reads (REST's `If-Match`), checked on that same
+   * state just before it: a refusal appends nothing, and no other state can slip in between.
+   */
+  readonly precondition?: (state: View) => ApiError | undefined;
 };
 
 const mapOf = <V>(records: Map<string, V>): IMap<string, V> => IMap(records);
@@ -168,6 +173,8 @@ export const submit = async (deps: ApiDeps, call: Call, candidate: unknown, o: S
     return E.left(apiError('DEADLINE_EXCEEDED', `write.min_sequence: the view had not reached sequence ${min} by the deadline; nothing was appended`));
   }
   const state = await stateFor(deps, event);
+  const unmet = o.precondition?.(state);
+  if (unmet !== undefined) return E.left(unmet);
   const decided = decide(state, entryOf(event, subject, state.seq + 1, new Date().toISOString()), event);
   if (E.isLeft(decided)) return E.left(fromRejection(decided.left, o.names, o.details?.(decided.left, state)));
   const decision = decided.right;
@@ -225,7 +232,7 @@ export const readPoint = async (deps: ApiDeps, call: Call, read: ReadOptions): R
   return E.isRight(etcd) ? E.right(inMemory() ?? etcd.right) : etcd;
 };
 
-const looksUnreachable = (error: unknown): boolean =>
+export const looksUnreachable = (error: unknown): boolean =>
   error instanceof Error &&
   /unavailable|ECONNREFUSED|connection|closed|timeout|deadline|no responders|disconnect/i.test(`${error.name} ${error.message}`);
 

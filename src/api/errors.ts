@@ -51,6 +51,24 @@ export const STATUS_OF_REJECTION: Readonly<Record<RejectionCode, ApiErrorCode>> 
   invalid: 'INVALID_ARGUMENT',
 };
 
+/**
+ * The same codes as HTTP statuses, for the REST API (src/rest/problem.ts). FAILED_PRECONDITION is
+ * 409 (the resource's state does not allow it); 412 is only an `If-Match` that did not match, which
+ * the REST layer raises itself (PRECONDITION_FAILED_STATUS).
+ */
+export const HTTP_STATUS_OF: Readonly<Record<ApiErrorCode, number>> = {
+  INVALID_ARGUMENT: 400,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
+  NOT_FOUND: 404,
+  ALREADY_EXISTS: 409,
+  ABORTED: 409,
+  FAILED_PRECONDITION: 409,
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+  DEADLINE_EXCEEDED: 504,
+};
+
 /** How a request spells the event fields it was built from: event field (or its first segments) → request field. */
 export type FieldNames = Readonly<Record<string, string>>;
 

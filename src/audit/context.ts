@@ -70,6 +70,14 @@ export class AuditContext {
   /** `token`: the caller's API token, also its NATS user when `nats.user` is not set (natsLogin). */
   constructor(readonly config: Config, private readonly o: { token?: string } = {}) {}
 
+  /** Over connections a coordinator already holds (the REST API): nothing new is dialled; do not close it. */
+  static over(config: Config, streams: StreamAccess, etcd: Etcd3): AuditContext {
+    const ctx = new AuditContext(config);
+    ctx.natsAccess = Promise.resolve(streams);
+    ctx.etcdClient = Promise.resolve(etcd);
+    return ctx;
+  }
+
   /** The coordinator's etcd prefix, e.g. /jzse. */
   get root(): string {
     return this.config.etcd.prefix;

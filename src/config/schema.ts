@@ -84,6 +84,13 @@ export const ConfigCodec = t.type({
     tls_key: OptionalPath,
     tls_client_ca: OptionalPath,
   }),
+  rest: t.type({
+    host: text('host name or IP address', /^[A-Za-z0-9.:[\]-]+$/),
+    port: int(0, 65535),
+    // Origins a browser may call from (CORS); empty: no CORS headers at all.
+    cors_origins: t.array(Url(['http', 'https'])),
+    body_limit_bytes: int(1024, 64 * 1024 * 1024),
+  }),
   auth: t.type({
     enabled: t.boolean,
     // The bound on how long any instance may act on a token verdict: revocations hold within it.
@@ -116,6 +123,8 @@ export const DEFAULTS = {
   health: { heartbeat_interval: '5s', degraded_after_missed: 3, offline_after: '60s' },
   // port 0: any free port (tests); wait_timeout bounds wait_for_view when the call has no deadline.
   grpc: { host: '127.0.0.1', port: 50051, max_message_bytes: 1_048_576, wait_timeout: '10s', reflection: true, tls_cert: null, tls_key: null, tls_client_ca: null },
+  // port 0: any free port; cors_origins empty: CORS off.
+  rest: { host: '127.0.0.1', port: 8080, cors_origins: [], body_limit_bytes: 1_048_576 },
   // admin_token_file null: <data_dir>/admin.token, where the first start writes the first admin's token.
   auth: { enabled: true, cache_ttl: '500ms', admin_token_file: null },
   // url null: the identity store is PGlite (embedded PostgreSQL) under <data_dir>/identity.

@@ -58,6 +58,13 @@ export const createMetrics = (defaults = false) => {
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 15],
       registers,
     }),
+    httpSeconds: new Histogram({
+      name: 'jzse_http_server_handling_seconds',
+      help: 'REST requests served by this instance, by route template (never the raw URL) and HTTP status',
+      labelNames: ['route', 'status'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 15],
+      registers,
+    }),
   };
   return metrics;
 };

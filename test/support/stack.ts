@@ -32,6 +32,7 @@ export const startStack = (overrides: Record<string, string> = {}): Promise<Stac
   startServers('test', {
     JZSE_ETCD_LEASE_TTL: '2s',
     JZSE_GRPC_PORT: '0',
+    JZSE_REST_PORT: '0',
     // Tests about other things must not see health verdicts or sync requests appear in their
     // stream once they stop publishing (on_demand: nothing is requested until asked).
     JZSE_SYNC_DEFAULT_STRATEGY: 'on_demand',
