@@ -15,7 +15,7 @@ import { REJECTION_CODES, type RejectionCode } from '../../projections/rejection
 import { status } from '../audit/status.js';
 import { verifyLive } from '../audit/verify.js';
 import type { CliIo } from './io.js';
-import { addIdentityCommands } from './identity.js';
+import { addIdentityCommands, addNatsConfigCommand } from './identity.js';
 import { brief, chooseFormat, Writer, type Format } from './output.js';
 import { ProgressBar } from './progress.js';
 import {
@@ -392,7 +392,9 @@ and the checkpoint is written last, so the next leader resumes from a view equal
       await printRebuild(s, r, 'stored');
     });
 
-  addIdentityCommands(program, { config: (cmd) => session(cmd).ctx.config, format: (cmd) => session(cmd).format, out, env: io.env });
+  const identityCli = { config: (cmd: Command) => session(cmd).ctx.config, format: (cmd: Command) => session(cmd).format, out, env: io.env };
+  addIdentityCommands(program, identityCli);
+  addNatsConfigCommand(program, { ...identityCli, err: (s) => void io.stderr.write(s) });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
