@@ -6,7 +6,7 @@
 // with an auditor's token, and is refused with a region's.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -116,6 +116,7 @@ describe('a coordinator and two regions on nats-server 2.9 with the generated au
     rmSync(dir, { recursive: true, force: true });
   });
 
+  const serverLog = (): string => readFileSync(join(dir, 'data', 'nats', 'nats-server.log'), 'utf8');
   const viewKeys = async (collection: string): Promise<string[]> =>
     coordinator.etcd.getAll().prefix(`${viewPrefix(config)}/${collection}/`).keys();
   const subjectCount = async (stream: string, subject: string): Promise<number> =>
@@ -128,7 +129,7 @@ describe('a coordinator and two regions on nats-server 2.9 with the generated au
     const publish = async (nc: NatsConnection, subject: string, event: { id: string }) =>
       jetstream(nc).publish(subject, JSON.stringify(event), { msgID: event.id });
     await publish(r1, 'jzse.changes.r1', fileRegistered({ region: 'r1', replicas: 2, at: new Date().toISOString() }));
-    await waitFor(async () => (applied.get('r2') ?? []).length > 0, { timeoutMs: BOUND_MS, what: "r2 to be sent r1's file" });
+    await waitFor(() => (applied.get('r2') ?? []).length > 0, { timeoutMs: BOUND_MS, what: "r2 to be sent r1's file" });
     // Both change the file from {r1: 1}: concurrent clocks, a conflict, settled last-writer-wins.
     await publish(r1, 'jzse.changes.r1', fileUpdated({ region: 'r1', clock: { r1: 2 }, at: new Date().toISOString() }));
     await publish(r2, 'jzse.changes.r2', fileUpdated({ region: 'r2', clock: { r1: 1, r2: 1 }, at: new Date().toISOString() }));
@@ -140,6 +141,8 @@ describe('a coordinator and two regions on nats-server 2.9 with the generated au
       assert.ok((await subjectCount(config.nats.stream, subject)) > 0, subject);
     }
     assert.ok((applied.get('r1') ?? []).some((a) => a.includes('"r2":1')), 'r1 was sent the merged version');
+    // Nobody who follows the docs ran into a permission of the layout.
+    assert.doesNotMatch(serverLog(), /Violation/);
   });
 
   const cli = async (token: string | undefined, args: string[]) => {
@@ -164,8 +167,10 @@ describe('a coordinator and two regions on nats-server 2.9 with the generated au
     const refused = await cli(region.token, ['replay', '--json']);
     assert.equal(refused.code, 5, refused.stderr);
     assert.match(refused.stderr, /permission|Permissions/i);
+    assert.match(serverLog(), new RegExp(`Violation.*${region.id}|${region.id}.*Violation`));
     const anonymous = await cli(undefined, ['replay', '--json']);
     assert.equal(anonymous.code, 5, anonymous.stderr);
+    assert.match(anonymous.stderr, /Authorization|authorization/);
     for (const r of [read, refused, anonymous]) for (const t of tokens) assert.ok(!(r.stdout + r.stderr).includes(t.token));
   });
 });
