@@ -5,8 +5,6 @@ import type { Config } from '../config/schema.js';
 import { PRINCIPAL_KINDS, ROLES } from '../auth/model.js';
 import { apiTarget, callApi, type ApiTarget } from './api.js';
 import * as E from 'fp-ts/lib/Either.js';
-import { coordinatorEntry, natsConfigText } from '../nats/natsConfigText.js';
-import { identityStoreOptions, openIdentityStore } from '../store/identity.js';
 import { failed, usage } from '../audit/errors.js';
 import type { Writer, Format } from './output.js';
 
@@ -160,6 +158,10 @@ export const addNatsConfigCommand = (program: Command, cli: IdentityCli & { read
     .description("Print the nats-server authorization block (one user per live token, the coordinator's own user) for an external server; apply it with nats-server --signal reload.")
     .addHelpText('after', '\nExample:\n  $ DATABASE_URL=postgres://... jzse nats-config > /etc/nats/jzse-authorization.conf && nats-server --signal reload\n')
     .action(async (_o: unknown, cmd: Command) => {
+      // Loaded here: the store's drivers (PGlite's WASM among them) cost every other command memory.
+      const [{ coordinatorEntry, natsConfigText }, { identityStoreOptions, openIdentityStore }] = await Promise.all([
+        import('../nats/natsConfigText.js'), import('../store/identity.js'),
+      ]);
       const config = cli.config(cmd);
       const coordinator = await coordinatorEntry(config);
       if (E.isLeft(coordinator)) throw usage(coordinator.left);
