@@ -67,18 +67,19 @@ export const problemOf = (e: ApiError, instance: string): ProblemDocument => {
   };
 };
 
-const HTTP_TITLES: Readonly<Record<HttpOnly['status'], [string, string]>> = {
-  400: ['Invalid request', 'INVALID_ARGUMENT'],
-  404: ['Not found', 'NOT_FOUND'],
-  405: ['Method not allowed', 'INVALID_ARGUMENT'],
-  413: ['Request body too large', 'INVALID_ARGUMENT'],
-  415: ['Unsupported media type', 'INVALID_ARGUMENT'],
+/** Title, shared code and problem type of what only HTTP refuses. */
+const HTTP_ONLY: Readonly<Record<HttpOnly['status'], readonly [string, ApiErrorCode, string]>> = {
+  400: ['Invalid request', 'INVALID_ARGUMENT', 'invalid_argument'],
+  404: ['Not found', 'NOT_FOUND', 'not_found'],
+  405: ['Method not allowed', 'INVALID_ARGUMENT', 'method_not_allowed'],
+  413: ['Request body too large', 'INVALID_ARGUMENT', 'body_too_large'],
+  415: ['Unsupported media type', 'INVALID_ARGUMENT', 'unsupported_media_type'],
 };
 
 export const httpProblem = (p: HttpOnly, instance: string): ProblemDocument => {
-  const [title, code] = HTTP_TITLES[p.status];
+  const [title, code, type] = HTTP_ONLY[p.status];
   const field = p.field ?? fieldOf(p.detail);
-  return { type: slug(title.replace(/ /g, '_')), title, status: p.status, detail: p.detail, instance, code, ...(field === undefined ? {} : { field }) };
+  return { type: slug(type), title, status: p.status, detail: p.detail, instance, code, ...(field === undefined ? {} : { field }) };
 };
 
 export const sendProblem = (reply: FastifyReply, problem: ProblemDocument): FastifyReply => {

@@ -80,6 +80,8 @@ export const register = (app: FastifyInstance, deps: ApiDeps, streamEnd: () => P
       ...(spec.description === undefined ? {} : { description: spec.description }),
       tags: [...spec.tags],
       ...(spec.access === 'open' ? { security: [] } : {}),
+      // Who may call it, in the document itself (docs/rest.md's routes table is checked against it).
+      'x-jzse-permission': spec.access,
       // No query parameters declared: none accepted (a typo is refused, not silently ignored).
       querystring: Type.Object({}, { additionalProperties: false }),
       ...spec.request,

@@ -10,6 +10,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { lastSequence } from '../../src/nats/read.js';
 import { waitFor } from '../../src/util/waitFor.js';
 import { call as grpcCall, connectClients, type Clients } from '../support/grpcClient.js';
+import { codeSpans, readDoc, tableUnder } from '../support/markdown.js';
 import { responseChecker, templateOf, type OpenApi } from '../support/openapi.js';
 import { restBase, restClient, startRestStack, type Reply, type RestStack, type RoleTokens } from '../support/rest.js';
 
@@ -325,6 +326,10 @@ describe('the REST API', () => {
     const text = `${JSON.stringify(doc, null, 2)}\n`;
     if (process.env['JZSE_UPDATE_OPENAPI'] === '1') writeFileSync('docs/openapi.json', text);
     assert.equal(readFileSync('docs/openapi.json', 'utf8'), text, 'docs/openapi.json differs from the served document: rerun this test with JZSE_UPDATE_OPENAPI=1 and commit it');
+    const table = tableUnder(readDoc('docs/rest.md'), 'docs/rest.md', '## Routes', ['route', 'permission', 'what']);
+    const documented = table.rows.map((r) => `${codeSpans(r[0] ?? '')[0]} ${codeSpans(r[1] ?? '')[0] ?? r[1]}`).sort();
+    const served = Object.entries(doc.paths).flatMap(([p, ms]) => Object.entries(ms).map(([m, op]) => `${m.toUpperCase()} ${p} ${(op as { 'x-jzse-permission'?: string })['x-jzse-permission']}`)).sort();
+    assert.deepEqual(documented, served, 'docs/rest.md: the routes table against the served document');
     const ui = await onA('GET', '/api/v1/docs/');
     assert.equal(ui.status, 200);
     assert.match(ui.text, /swagger/i);

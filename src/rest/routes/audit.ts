@@ -4,20 +4,19 @@
 import { Type } from '@sinclair/typebox';
 import * as E from 'fp-ts/lib/Either.js';
 import type { AuditContext } from '../../audit/context.js';
-import { diffEntries } from '../../audit/diff.js';
-import { loadSource, parseSource } from '../../audit/diff.js';
-import { parsePoint } from '../../audit/points.js';
+import { diffEntries, loadSource, parseSource } from '../../audit/diff.js';
+import { parsePoint, type Point } from '../../audit/points.js';
 import { rebuild, takeSnapshot } from '../../audit/rebuild.js';
 import { REPLAY_TYPES, planReplay, replay, type ReplayFilter } from '../../audit/replay.js';
 import { listSnapshots } from '../../audit/snapshots.js';
 import { verifyLive } from '../../audit/verify.js';
-import { apiError } from '../../api/errors.js';
+import { apiError, type ApiError } from '../../api/errors.js';
 import { audited } from '../auditErrors.js';
 import type { Job, Jobs } from '../jobs.js';
 import { defineRoute } from '../route.js';
 import { FileId, Instant, PrincipalName, RegionId, Sequence, closed } from '../schemas.js';
 
-const Point = Type.String({ pattern: '^(\\d{1,16}|\\d{4}-\\d\\d-\\d\\dT[0-9:.]+(Z|[+-]\\d\\d:\\d\\d))$', description: 'a stream sequence, or an RFC 3339 store time' });
+const PointText = Type.String({ pattern: '^(\\d{1,16}|\\d{4}-\\d\\d-\\d\\dT[0-9:.]+(Z|[+-]\\d\\d:\\d\\d))$', description: 'a stream sequence, or an RFC 3339 store time' });
 const Prefix = Type.String({ pattern: '^/[A-Za-z0-9._/-]{1,255}$', description: 'an etcd prefix of its own (not the live view, the election or the snapshots)' });
 const Source = Type.String({ pattern: '^(live|etcd:/[A-Za-z0-9._/-]{1,255}|at:[0-9A-Za-z:.+-]{1,40}|snapshot:\\d{1,16})$', description: 'live, etcd:<prefix>, at:<sequence or time>, snapshot:<sequence>' });
 
@@ -25,6 +24,10 @@ const JobOut = Type.Object({ job: Type.Ref('Job') });
 const JobParams = Type.Object({ job_id: Type.String({ format: 'uuid' }) }, closed);
 
 const MAX_DIFFERENCES = 1000;
+
+/** `at` as the CLI reads `--at` (a time must name its zone; a sequence beyond the stream is refused when the job runs). */
+const pointOf = (at: string | undefined): E.Either<ApiError, Point | undefined> =>
+  at === undefined ? E.right(undefined) : E.tryCatch(() => parsePoint(at, 'at'), (e) => apiError('INVALID_ARGUMENT', e instanceof Error ? e.message : String(e)));
 
 const accepted = (reply: { header: (k: string, v: string) => unknown }, started: ReturnType<Jobs['start']>) =>
   E.map((job: Job) => {
@@ -99,11 +102,11 @@ export const auditRoutes = (audit: AuditContext, jobs: Jobs) => [
   defineRoute({
     method: 'POST', url: '/api/v1/jobs/rebuild', access: 'view.maintain', tags: ['jobs'],
     summary: 'Start a rebuild: the fold up to a sequence or store time, into an etcd prefix of its own (jzse rebuild --at --into)',
-    request: { body: Type.Object({ at: Type.Optional(Point), into: Type.Optional(Prefix), use_snapshots: Type.Optional(Type.Boolean()) }, closed) },
+    request: { body: Type.Object({ at: Type.Optional(PointText), into: Type.Optional(Prefix), use_snapshots: Type.Optional(Type.Boolean()) }, closed) },
     response: { 202: JobOut },
     handler: (input, _call, reply) => {
       const { at, into, use_snapshots } = input.body;
-      const point = at === undefined ? E.right(undefined) : E.tryCatch(() => parsePoint(at, 'at'), (e) => apiError('INVALID_ARGUMENT', e instanceof Error ? e.message : String(e)));
+      const point = pointOf(at);
       if (E.isLeft(point)) return Promise.resolve(point);
       const started = jobs.start('rebuild', 'at', ({ progress }) => rebuild(audit, {
         ...(point.right === undefined ? {} : { at: point.right }),
@@ -139,11 +142,10 @@ export const auditRoutes = (audit: AuditContext, jobs: Jobs) => [
   defineRoute({
     method: 'POST', url: '/api/v1/jobs/snapshot', access: 'view.maintain', tags: ['jobs'],
     summary: 'Start storing the view at a point as a snapshot in etcd (jzse snapshot --at)',
-    request: { body: Type.Object({ at: Type.Optional(Point) }, closed) },
+    request: { body: Type.Object({ at: Type.Optional(PointText) }, closed) },
     response: { 202: JobOut },
     handler: (input, _call, reply) => {
-      const at = input.body.at;
-      const point = at === undefined ? E.right(undefined) : E.tryCatch(() => parsePoint(at, 'at'), (e) => apiError('INVALID_ARGUMENT', e instanceof Error ? e.message : String(e)));
+      const point = pointOf(input.body.at);
       if (E.isLeft(point)) return Promise.resolve(point);
       return Promise.resolve(accepted(reply, jobs.start('snapshot', 'at', ({ progress }) => takeSnapshot(audit, { ...(point.right === undefined ? {} : { at: point.right }), onProgress: progress }))));
     },
