@@ -1,6 +1,7 @@
 // One coordinator instance: appends events, campaigns for leadership, and projects while leader.
 // It only composes the parts; what the configuration means to them is in src/config/derived.ts.
 import type { Etcd3 } from 'etcd3';
+import * as E from 'fp-ts/lib/Either.js';
 import { fencingKey, healthPolicy, syncSettings, viewPrefix } from './config/derived.js';
 import { connectEtcd } from './etcd/connect.js';
 import { defaultsInLog, ensureDefaultPolicy } from './sync/defaultPolicy.js';
@@ -11,6 +12,7 @@ import { ViewStore } from './etcd/viewStore.js';
 import { campaign } from './leadership/election.js';
 import { createAppender, type Appender } from './nats/appender.js';
 import { connectNats, type Nats } from './nats/connection.js';
+import { configuredCredentials, type NatsCredentials } from './nats/credentials.js';
 import { ensureEventStream, ensureOutboundStream, streamSettings } from './nats/stream.js';
 import { startSyncDispatcher } from './sync/dispatcher.js';
 import { publishConflictNotices } from './sync/conflictNotices.js';
@@ -48,6 +50,8 @@ export type CoordinatorOptions = {
   readonly identity?: IdentityStore;
   /** Principals or tokens were changed through this instance (e.g. regenerate the NATS users). */
   readonly onIdentityChanged?: () => void;
+  /** The NATS user to connect as; default: from the configuration (src/nats/credentials.ts). */
+  readonly natsCredentials?: NatsCredentials;
 };
 
 export const startCoordinator = async (
@@ -61,7 +65,9 @@ export const startCoordinator = async (
   if (config.auth.enabled && identity === undefined) throw new Error('auth.enabled is true but no identity store was opened');
   const authenticator = identity === undefined ? undefined : new Authenticator((token) => identity.verify(token), { ttlMs: config.auth.cache_ttl, log, onStale: () => metrics.authStale.inc() });
   const resolved: Config = { ...config, etcd: { ...config.etcd, endpoints: endpoints.etcd } };
-  const nats = await connectNats(endpoints.natsUrl, `jzse-${config.coordinator.id}`, log);
+  const credentials = options.natsCredentials === undefined ? configuredCredentials(config) : E.right(options.natsCredentials);
+  if (E.isLeft(credentials)) throw new Error(credentials.left);
+  const nats = await connectNats(endpoints.natsUrl, `jzse-${config.coordinator.id}`, log, credentials.right);
   // NATS or etcd may be restarting while we start: keep trying rather than die.
   await retrying(async () => {
     await ensureEventStream(nats.jsm, streamSettings(config), log);

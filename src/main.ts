@@ -7,7 +7,8 @@ import { loadConfig } from './config/load.js';
 import { startCoordinator } from './coordinator.js';
 import { createLogger } from './observability/log.js';
 import { createMetrics, serveMetrics } from './observability/metrics.js';
-import { startEtcd, startNatsServer, type ServerProcess } from './stack/processes.js';
+import { startEtcd, startNatsServer } from './stack/processes.js';
+import { startAuthorizedNats, type AuthorizedNats } from './stack/authorizedNats.js';
 import { withTimeout } from './util/waitFor.js';
 import { identityStoreOptions, openIdentityStore, type IdentityStore } from './store/identity.js';
 import { firstAdminNotice, writeTokenFile } from './auth/firstStart.js';
@@ -21,7 +22,7 @@ if (E.isLeft(loaded)) {
 const { config, file } = loaded.right;
 const log = createLogger(config.coordinator.log_level, config.coordinator.id);
 const metrics = createMetrics(true);
-const children: ServerProcess[] = [];
+const children: Array<{ readonly name: string; readonly stop: () => Promise<void> }> = [];
 /** How long SIGINT / SIGTERM waits for the coordinator: the commit in flight and a resignation take far less. */
 const SHUTDOWN_BOUND_MS = 30_000;
 
@@ -48,7 +49,16 @@ const main = async (): Promise<void> => {
   mkdirSync(dataDir, { recursive: true });
   identity = await openIdentity(dataDir);
   let natsUrl = config.nats.url;
-  if (natsUrl === null) {
+  let authorized: AuthorizedNats | undefined;
+  if (natsUrl === null && identity !== undefined) {
+    // With authentication on, the embedded server admits only users the identity store issued.
+    const started = await startAuthorizedNats({ dir: resolve(dataDir, 'nats'), config, log });
+    if (E.isLeft(started)) throw new Error(`embedded nats-server: ${started.left}`);
+    authorized = started.right;
+    children.push({ name: 'nats-server', stop: started.right.stop });
+    natsUrl = started.right.server.url;
+    log.info({ url: natsUrl, dir: resolve(dataDir, 'nats'), authorization: true }, 'embedded nats-server started');
+  } else if (natsUrl === null) {
     const nats = await startNatsServer(resolve(dataDir, 'nats'));
     children.push(nats);
     natsUrl = nats.url;
@@ -61,7 +71,21 @@ const main = async (): Promise<void> => {
     etcdEndpoints = [etcd.endpoint];
     log.info({ endpoint: etcd.endpoint, dir: resolve(dataDir, 'etcd') }, 'embedded etcd started');
   }
-  const coordinator = await startCoordinator(config, { natsUrl, etcd: etcdEndpoints }, log, metrics, identity === undefined ? {} : { identity });
+  const store = identity;
+  const users = store === undefined || authorized === undefined ? undefined : () => store.natsUsers();
+  const applyUsers = (): void => {
+    if (users !== undefined) void users().then((u) => authorized?.apply(u)).catch((error: unknown) => log.error({ err: error }, 'could not apply the NATS users'));
+  };
+  const coordinator = await startCoordinator(config, { natsUrl, etcd: etcdEndpoints }, log, metrics, {
+    ...(identity === undefined ? {} : { identity, onIdentityChanged: applyUsers }),
+    ...(authorized === undefined ? {} : { natsCredentials: authorized.credentials }),
+  });
+  // Within a second also for what changed elsewhere: another instance, a token that expired.
+  const following = new AbortController();
+  if (users !== undefined && authorized !== undefined) {
+    await authorized.apply(await users());
+    void authorized.follow(users, { intervalMs: 1000, signal: following.signal });
+  }
   const server = config.coordinator.metrics_port === 0 ? undefined : await serveMetrics(metrics, config.coordinator.metrics_port);
   log.info({ grpc: `${config.grpc.host}:${coordinator.api.port}`, rest: `http://${config.rest.host}:${coordinator.rest.port}`, nats: natsUrl, etcd: etcdEndpoints, metrics: server ? `http://127.0.0.1:${config.coordinator.metrics_port}/metrics` : 'off' }, 'coordinator ready');
 
@@ -71,6 +95,7 @@ const main = async (): Promise<void> => {
     stopping = true;
     log.info({ signal }, 'shutting down');
     server?.close();
+    following.abort();
     let code = 0;
     try {
       // Bounded: a stop that cannot finish (a server gone mid-call) must not keep the process up.

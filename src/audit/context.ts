@@ -8,6 +8,9 @@ import * as E from 'fp-ts/lib/Either.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { failed, notFound, usage } from './errors.js';
+import { parseToken } from '../auth/model.js';
+import { configuredCredentials } from '../nats/credentials.js';
+import { inboxPrefix } from '../nats/permissions.js';
 
 /** Command-line overrides of the configuration (each wins over the file and the environment). */
 export type ConnectionOverrides = {
@@ -40,11 +43,32 @@ export type StreamAccess = {
 
 const STREAM_NOT_FOUND = 10059;
 
+/** How the CLI logs in to NATS; `from` says where the credentials came from (never what they are). */
+export type NatsLogin = { readonly user: string; readonly pass: string; readonly inboxPrefix?: string; readonly from: string };
+
+/**
+ * `nats.user` with `nats.password_file` when set (the coordinator's own user); else the caller's
+ * token as its NATS user (user = token id, password = the token; a token of an admin, operator or
+ * auditor may read the event stream, src/nats/permissions.ts), with the inbox only that user may
+ * read; else none (a server without authorization).
+ */
+export const natsLogin = (config: Config, token?: string): NatsLogin | undefined => {
+  if (config.nats.user !== null) {
+    const credentials = configuredCredentials(config);
+    if (E.isLeft(credentials)) throw usage(credentials.left);
+    return credentials.right === undefined ? undefined : { ...credentials.right, from: 'nats.user' };
+  }
+  const parsed = token === undefined ? undefined : parseToken(token);
+  if (token === undefined || parsed === undefined) return undefined;
+  return { user: parsed.id, pass: token, inboxPrefix: inboxPrefix(parsed.id), from: `token ${parsed.id}` };
+};
+
 export class AuditContext {
   private natsAccess: Promise<StreamAccess> | undefined;
   private etcdClient: Promise<Etcd3> | undefined;
 
-  constructor(readonly config: Config) {}
+  /** `token`: the caller's API token, also its NATS user when `nats.user` is not set (natsLogin). */
+  constructor(readonly config: Config, private readonly o: { token?: string } = {}) {}
 
   /** Over connections a coordinator already holds (the REST API): nothing new is dialled; do not close it. */
   static over(config: Config, streams: StreamAccess, etcd: Etcd3): AuditContext {
@@ -89,11 +113,17 @@ export class AuditContext {
     if (url === null) {
       throw usage('no NATS URL: pass --nats-url or set JZSE_NATS_URL (or nats.url in the configuration file); the CLI does not start an embedded nats-server');
     }
+    const login = natsLogin(this.config, this.o.token);
     let nc: NatsConnection;
     try {
-      nc = await connect({ servers: url, name: 'jzse-cli', timeout: 5000, maxReconnectAttempts: 5, reconnectTimeWait: 250 });
+      nc = await connect({
+        servers: url, name: 'jzse-cli', timeout: 5000, maxReconnectAttempts: 5, reconnectTimeWait: 250,
+        ...(login === undefined ? {} : { user: login.user, pass: login.pass }),
+        ...(login?.inboxPrefix === undefined ? {} : { inboxPrefix: login.inboxPrefix }),
+      });
     } catch (error) {
-      throw failed(`cannot reach NATS at ${url}: ${(error as Error).message}`);
+      // nats.js names neither the user nor the password in its errors; `from` says which login was refused.
+      throw failed(`cannot reach NATS at ${url}${login === undefined ? '' : ` (as ${login.from})`}: ${(error as Error).message}`);
     }
     const jsm = await jetstreamManager(nc, { timeout: 10_000 });
     const stream = this.config.nats.stream;

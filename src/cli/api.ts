@@ -3,9 +3,9 @@
 // environment or the token file the first start wrote.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { Config } from '../config/schema.js';
-import { serviceClient, type ServiceName } from '../api/proto.js';
+import type { ServiceName } from '../api/proto.js';
 import { AuditError, failed, notFound, refused, usage } from '../audit/errors.js';
 
 export type ApiTarget = { readonly address: string; readonly token: string | undefined; readonly tokenFrom: string };
@@ -26,17 +26,20 @@ export const apiTarget = (config: Config, env: NodeJS.ProcessEnv, o: { grpc?: st
   }
 };
 
-const STATUS_EXIT: Partial<Record<grpc.status, (m: string) => AuditError>> = {
-  [grpc.status.INVALID_ARGUMENT]: usage,
-  [grpc.status.NOT_FOUND]: notFound,
-  [grpc.status.ALREADY_EXISTS]: refused,
-  [grpc.status.FAILED_PRECONDITION]: refused,
-  [grpc.status.PERMISSION_DENIED]: refused,
-  [grpc.status.UNAUTHENTICATED]: refused,
+/** By gRPC status number (grpc-js is loaded only by the commands that call the API). */
+const STATUS_EXIT: Partial<Record<number, (m: string) => AuditError>> = {
+  3: usage, // INVALID_ARGUMENT
+  5: notFound, // NOT_FOUND
+  6: refused, // ALREADY_EXISTS
+  9: refused, // FAILED_PRECONDITION
+  7: refused, // PERMISSION_DENIED
+  16: refused, // UNAUTHENTICATED
 };
+const UNAUTHENTICATED = 16;
 
 /** One unary call; a refusal becomes the matching exit code with the coordinator's own message. */
 export const callApi = async <T>(target: ApiTarget, service: ServiceName, method: string, request: unknown, timeoutMs = 15_000): Promise<T> => {
+  const [grpc, { serviceClient }] = await Promise.all([import('@grpc/grpc-js'), import('../api/proto.js')]);
   const client = new (serviceClient(service))(target.address, grpc.credentials.createInsecure());
   const metadata = new grpc.Metadata();
   if (target.token !== undefined) metadata.set('authorization', `Bearer ${target.token}`);
@@ -49,7 +52,7 @@ export const callApi = async <T>(target: ApiTarget, service: ServiceName, method
   } catch (error) {
     const e = error as grpc.ServiceError;
     const make = STATUS_EXIT[e.code];
-    const hint = e.code === grpc.status.UNAUTHENTICATED ? ` (token from ${target.tokenFrom})` : '';
+    const hint = Number(e.code) === UNAUTHENTICATED ? ` (token from ${target.tokenFrom})` : '';
     if (make !== undefined) throw make(`${service}/${method}: ${e.details}${hint}`);
     throw failed(`the coordinator at ${target.address}: ${e.details ?? e.message}`);
   } finally {

@@ -4,6 +4,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Config } from '../config/schema.js';
 import { PRINCIPAL_KINDS, ROLES } from '../auth/model.js';
 import { apiTarget, callApi, type ApiTarget } from './api.js';
+import * as E from 'fp-ts/lib/Either.js';
+import { failed, usage } from '../audit/errors.js';
 import type { Writer, Format } from './output.js';
 
 type Ts = { seconds: string; nanos: number } | null;
@@ -143,5 +145,35 @@ export const addIdentityCommands = (program: Command, cli: IdentityCli): void =>
     .action(async (id: string, o: { expires?: Date }, cmd: Command) => {
       const r = await callApi<{ token: string; info: TokenMsg }>(target(cmd), 'IdentityService', 'RotateToken', { id, expires_at: o.expires === undefined ? null : toTs(o.expires) });
       await show(cmd, { token: r.token, info: tokenJson(r.info) }, `${tokenLine(tokenJson(r.info))}\n${shownOnce(r.token)}`);
+    });
+};
+
+/**
+ * `jzse nats-config`: the authorization block for an external nats-server, from the identity store
+ * itself (database.url; an embedded PGlite store is its coordinator's own, which applies it itself).
+ */
+export const addNatsConfigCommand = (program: Command, cli: IdentityCli & { readonly err: (s: string) => void }): void => {
+  program
+    .command('nats-config')
+    .description("Print the nats-server authorization block (one user per live token, the coordinator's own user) for an external server; apply it with nats-server --signal reload.")
+    .addHelpText('after', '\nExample:\n  $ DATABASE_URL=postgres://... jzse nats-config > /etc/nats/jzse-authorization.conf && nats-server --signal reload\n')
+    .action(async (_o: unknown, cmd: Command) => {
+      // Loaded here: the store's drivers (PGlite's WASM among them) cost every other command memory.
+      const [{ coordinatorEntry, natsConfigText }, { identityStoreOptions, openIdentityStore }] = await Promise.all([
+        import('../nats/natsConfigText.js'), import('../store/identity.js'),
+      ]);
+      const config = cli.config(cmd);
+      const coordinator = await coordinatorEntry(config);
+      if (E.isLeft(coordinator)) throw usage(coordinator.left);
+      const opened = await openIdentityStore(identityStoreOptions(config));
+      if (E.isLeft(opened)) throw failed(`identity store: ${opened.left}`);
+      try {
+        const block = natsConfigText(await opened.right.natsUsers(), { coordinator: coordinator.right, eventStream: config.nats.stream });
+        if (E.isLeft(block)) throw failed(block.left);
+        for (const s of block.right.skipped) cli.err(`jzse: skipped: ${JSON.stringify(s)}\n`);
+        await cli.out.write(block.right.text.endsWith('\n') ? block.right.text : `${block.right.text}\n`);
+      } finally {
+        await opened.right.close();
+      }
     });
 };

@@ -2,6 +2,7 @@
 // renders the result (aligned text on a terminal, JSON when piped or asked). Exit codes: src/audit/errors.ts.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { AuditContext, auditConfig } from '../audit/context.js';
+import { apiTarget } from './api.js';
 import { describeSource, diffEntries, loadSource, parseSource, SOURCE_FORMS } from '../audit/diff.js';
 import { AuditError, EXIT, usage } from '../audit/errors.js';
 import { fileHistory } from '../audit/history.js';
@@ -14,7 +15,7 @@ import { REJECTION_CODES, type RejectionCode } from '../../projections/rejection
 import { status } from '../audit/status.js';
 import { verifyLive } from '../audit/verify.js';
 import type { CliIo } from './io.js';
-import { addIdentityCommands } from './identity.js';
+import { addIdentityCommands, addNatsConfigCommand } from './identity.js';
 import { brief, chooseFormat, Writer, type Format } from './output.js';
 import { ProgressBar } from './progress.js';
 import {
@@ -31,6 +32,7 @@ type Globals = {
   json?: boolean;
   progress: boolean;
   stats?: boolean;
+  token?: string;
 };
 
 /** Wraps a parser of src/audit so a bad value is commander's "invalid argument" (exit 2). */
@@ -90,7 +92,9 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
       ...(g.etcdPrefix === undefined ? {} : { etcdPrefix: g.etcdPrefix }),
       ...(g.stream === undefined ? {} : { stream: g.stream }),
     });
-    const ctx = new AuditContext(config);
+    // The same token as the gRPC commands: with NATS authorization it is also the CLI's NATS user.
+    const { token } = apiTarget(config, io.env, g.token === undefined ? {} : { token: g.token });
+    const ctx = new AuditContext(config, token === undefined ? {} : { token });
     contexts.push(ctx);
     stats['command'] = cmd.name();
     return {
@@ -131,7 +135,7 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
     .option('--no-progress', 'never show a progress bar (one is shown only when stderr is a terminal)')
     .option('--stats', 'at exit, print {"maxRssBytes","seconds",...} as JSON on stderr')
     .option('--grpc <host:port>', "the coordinator's gRPC API, for whoami, principal and token (default: grpc.host:grpc.port)")
-    .option('--token <token>', 'bearer token for the gRPC API (default: $JZSE_TOKEN, else the admin token file the first start wrote)')
+    .option('--token <token>', 'bearer token for the gRPC API, and the NATS user reading the stream where nats.user is not set (default: $JZSE_TOKEN, else the admin token file the first start wrote)')
     .addHelpText('after', `${example('jzse status --nats-url nats://127.0.0.1:4222 --etcd http://127.0.0.1:2379', 'jzse replay --file f1 | jq .event.clock')}${EXIT_CODES}`);
 
   program
@@ -388,7 +392,9 @@ and the checkpoint is written last, so the next leader resumes from a view equal
       await printRebuild(s, r, 'stored');
     });
 
-  addIdentityCommands(program, { config: (cmd) => session(cmd).ctx.config, format: (cmd) => session(cmd).format, out, env: io.env });
+  const identityCli = { config: (cmd: Command) => session(cmd).ctx.config, format: (cmd: Command) => session(cmd).format, out, env: io.env };
+  addIdentityCommands(program, identityCli);
+  addNatsConfigCommand(program, { ...identityCli, err: (s) => void io.stderr.write(s) });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -53,6 +53,9 @@ export const ConfigCodec = t.type({
     replicas: int(1, 5),
     duplicate_window: Duration,
     max_bytes: int(0, Number.MAX_SAFE_INTEGER),
+    // The coordinator's own NATS user; its password is read from password_file (never from the YAML).
+    user: t.union([text('NATS user name of 1-64 chars of A-Z a-z 0-9 . _ -', /^[A-Za-z0-9._-]{1,64}$/), t.null]),
+    password_file: OptionalPath,
   }),
   sync: t.type({
     default_strategy: t.keyof({ eager: null, lazy: null, on_demand: null }),
@@ -111,7 +114,9 @@ export const DEFAULTS = {
   coordinator: { id: 'coordinator-1', data_dir: '.jzse', metrics_port: 9464, log_level: 'info' },
   // No endpoints / url: start etcd and nats-server as child processes (the embedded local stack).
   etcd: { endpoints: [], dial_timeout: '5s', prefix: '/jzse', lease_ttl: '5s' },
-  nats: { url: null, stream: 'JZSE_EVENTS', replicas: 1, duplicate_window: '2m', max_bytes: 0 },
+  // user null: no credentials, or with the embedded server and auth on, `jzse-coordinator` with the
+  // password made once in <data_dir>/nats-coordinator.password (password_file null: that file).
+  nats: { url: null, stream: 'JZSE_EVENTS', replicas: 1, duplicate_window: '2m', max_bytes: 0, user: null, password_file: null },
   // broadcast_timeout: how long a region has to ack a request before it is asked again (doubling).
   sync: { default_strategy: 'lazy', batch_size: 100, broadcast_timeout: '10s', flush_interval: '1s', max_backoff: '5m', request_retention: '168h' },
   conflict: { default_strategy: 'last_writer_wins', auto_resolve: true },

@@ -1,6 +1,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from '../observability/log.js';
+import type { NatsCredentials } from './credentials.js';
 
 export type Nats = {
   nc: NatsConnection;
@@ -10,11 +11,15 @@ export type Nats = {
   connected: () => boolean;
 };
 
-/** Connects and keeps reconnecting forever: a coordinator outlives nats-server restarts. */
-export const connectNats = async (url: string, name: string, log?: Logger): Promise<Nats> => {
+/**
+ * Connects and keeps reconnecting forever: a coordinator outlives nats-server restarts. With
+ * `credentials` (src/nats/credentials.ts) it logs in as that user; a wrong password is refused at once.
+ */
+export const connectNats = async (url: string, name: string, log?: Logger, credentials?: NatsCredentials): Promise<Nats> => {
   const nc = await connect({
     servers: url,
     name,
+    ...(credentials === undefined ? {} : { user: credentials.user, pass: credentials.pass }),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     waitOnFirstConnect: true,

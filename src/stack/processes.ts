@@ -2,10 +2,12 @@
 // the embedded stack of `npm start` and the servers of the test harness. Kill and restart keep
 // ports and data.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
 import { waitFor, withTimeout } from '../util/waitFor.js';
+import { AUTHORIZATION_FILE, writeNatsServerConfig, writePrivateFile } from './natsConfig.js';
 
 /** How long a server may take to exit once signalled (etcd and nats-server need well under a second). */
 const EXIT_BOUND_MS = 15_000;
@@ -164,19 +166,112 @@ export const manage = async (spec: Spec): Promise<ServerProcess> => {
   };
 };
 
-export type NatsServer = ServerProcess & { readonly url: string; readonly port: number };
+export type NatsServer = ServerProcess & {
+  readonly url: string;
+  readonly port: number;
+  /** The monitoring port (/healthz, /varz, /connz; no authentication: keep it on loopback). */
+  readonly monitor: number;
+  /**
+   * SIGHUP, then waits (bounded) until the monitor reports a new config load time: nats-server has
+   * re-read its file and closed the clients it no longer authorizes. Left if it did not (a bad file:
+   * it keeps the previous configuration and says why in its log).
+   */
+  readonly reload: () => Promise<E.Either<string, void>>;
+  /** Writes a new authorization block (src/nats/authorization.ts) and reloads; one at a time. */
+  readonly authorize: (block: string) => Promise<E.Either<string, void>>;
+};
 
-export const startNatsServer = async (dir: string, ports?: { client: number; monitor: number }): Promise<NatsServer> => {
+/**
+ * How long a reload may take. nats-server closes the clients whose user is gone first, then re-checks
+ * the password of every other connected client, one bcrypt after another (server/reload.go,
+ * reloadAuthorization): about 60 ms each at cost 10 on a shared core. So the bound grows with them.
+ */
+const reloadBoundMs = (connections: number): number => 10_000 + 200 * connections;
+
+const sizeOf = (file: string): number => {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+};
+
+/** Up to 64 KiB of what `file` holds past `offset` (a log that only grows). */
+const tailOf = (file: string, offset: number): string => {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const buffer = Buffer.alloc(64 * 1024);
+    return buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, offset)).toString('utf8');
+  } catch {
+    return '';
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+};
+
+/** The monitor's /varz: when the configuration was last loaded, and how many clients are connected. */
+const varz = async (monitor: number): Promise<{ config_load_time?: string; connections?: number } | undefined> => {
+  try {
+    const response = await fetch(`http://127.0.0.1:${monitor}/varz`, { signal: AbortSignal.timeout(1000) });
+    return (await response.json()) as { config_load_time?: string; connections?: number };
+  } catch {
+    return undefined;
+  }
+};
+const configLoadTime = async (monitor: number): Promise<string | undefined> => (await varz(monitor))?.config_load_time;
+
+/**
+ * Starts nats-server on loopback. Without `authorization`, from flags as always (anyone may connect);
+ * with it, from a configuration file in `dir` that includes the block (src/stack/natsConfig.ts).
+ */
+export const startNatsServer = async (dir: string, ports?: { client: number; monitor: number }, options?: { authorization?: string }): Promise<NatsServer> => {
   const client = ports?.client ?? (await freePort());
   const monitor = ports?.monitor ?? (await freePort());
+  const storeDir = join(dir, 'jetstream');
+  const authorization = options?.authorization;
+  let args = ['-a', '127.0.0.1', '-p', String(client), '-m', String(monitor), '-js', '-sd', storeDir];
+  if (authorization !== undefined) {
+    const file = writeNatsServerConfig(dir, { client, monitor, storeDir }, authorization);
+    if (E.isLeft(file)) throw new Error(`nats-server: ${file.left}`);
+    args = ['-c', file.right];
+  }
   const server = await manage({
     name: 'nats-server',
     command: process.env['JZSE_NATS_SERVER_BIN'] ?? findBinary('nats-server'),
-    args: ['-a', '127.0.0.1', '-p', String(client), '-m', String(monitor), '-js', '-sd', join(dir, 'jetstream')],
+    args,
     dir,
     ready: httpReady(`http://127.0.0.1:${monitor}/healthz?js-enabled-only=true`, (body) => body.includes('ok')),
   });
-  return { ...server, url: `nats://127.0.0.1:${client}`, port: client };
+  const logFile = join(dir, 'nats-server.log');
+  const reload = async (): Promise<E.Either<string, void>> => {
+    if (authorization === undefined) return E.left('nats-server was started without a configuration file: nothing to reload');
+    const now = await varz(monitor);
+    const before = now?.config_load_time;
+    if (before === undefined || server.pid() === undefined) return E.left('nats-server is not running');
+    const boundMs = reloadBoundMs(now?.connections ?? 0);
+    const logOffset = sizeOf(logFile);
+    server.signal('SIGHUP');
+    // Done when the load time moves; refused when the log says so (nats-server keeps the old configuration).
+    const outcome = await waitFor(async () => {
+      if (((await configLoadTime(monitor)) ?? before) !== before) return { ok: true as const };
+      const refusal = /Failed to reload server configuration: (.*)/.exec(tailOf(logFile, logOffset))?.[1];
+      return refusal === undefined ? undefined : { ok: false as const, refusal };
+    }, { timeoutMs: boundMs, what: 'nats-server to reload' }).catch(() => undefined);
+    if (outcome === undefined) return E.left(`nats-server did not reload its configuration within ${boundMs} ms; see ${logFile}`);
+    return outcome.ok ? E.right(undefined) : E.left(`nats-server refused the new configuration and keeps the previous one: ${outcome.refusal}`);
+  };
+  let queue: Promise<unknown> = Promise.resolve();
+  const authorize = (block: string): Promise<E.Either<string, void>> => {
+    const next = queue.then(async () => {
+      if (authorization === undefined) return E.left('nats-server was started without authorization: restart it with a block');
+      const written = writePrivateFile(join(dir, AUTHORIZATION_FILE), block);
+      return E.isLeft(written) ? written : reload();
+    });
+    queue = next;
+    return next;
+  };
+  return { ...server, url: `nats://127.0.0.1:${client}`, port: client, monitor, reload, authorize };
 };
 
 export type EtcdServer = ServerProcess & { readonly endpoint: string; readonly port: number };

@@ -4,6 +4,11 @@
 // instance (refused within one second), and the proven principal in what the API appends.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { runCli } from '../../src/cli/program.js';
+import { findBinary } from '../../src/stack/processes.js';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as E from 'fp-ts/lib/Either.js';
@@ -216,6 +221,28 @@ describe('access to the gRPC API', () => {
       return r.error?.code === grpc.status.UNAUTHENTICATED ? Date.now() : undefined;
     }, { timeoutMs: 5000, intervalMs: 20, what: 'b to refuse the revoked token' });
     assert.ok(refusedAt - at <= 1000, `b refused it ${refusedAt - at} ms after the revocation`);
+  });
+
+  test('jzse nats-config prints a block nats-server accepts, with a user per live token and no secret', async () => {
+    const passwordFile = join(stack.dir, 'coordinator.password');
+    writeFileSync(passwordFile, 'a-coordinator-password\n', { mode: 0o600 });
+    const env = { ...process.env, ...stack.env, JZSE_CONFIG: undefined, JZSE_DATABASE_URL: pg.url, JZSE_NATS_USER: 'jzse-coordinator', JZSE_NATS_PASSWORD_FILE: passwordFile };
+    const collect = () => {
+      const w = Object.assign(new Writable({ write: (c: Buffer, _e, cb) => { w.text += c.toString(); cb(); } }), { text: '' });
+      return w;
+    };
+    const out = collect();
+    const err = collect();
+    const code = await runCli(['nats-config'], { stdout: out, stderr: err, env });
+    assert.equal(code, 0, err.text);
+    for (const t of Object.values(tokens)) {
+      assert.ok(out.text.includes(t.info.id), `a user for ${t.info.principal}`);
+      assert.ok(!out.text.includes(t.token.slice(-43)), 'no secret');
+    }
+    assert.ok(!out.text.includes('a-coordinator-password'));
+    const file = join(stack.dir, 'generated.conf');
+    writeFileSync(file, out.text);
+    execFileSync(findBinary('nats-server'), ['-t', '-c', file], { stdio: 'pipe' });
   });
 
   test('health checking and reflection stay open', async () => {

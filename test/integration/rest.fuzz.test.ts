@@ -100,7 +100,8 @@ const absurdQuery = fc.oneof(
   fc.tuple(fc.constantFrom(...LISTS), fc.constantFrom('limit', 'min_sequence', 'since'), absurd).map(([p, k, v]) => ({ method: 'GET', path: `${p}?${k}=${encodeURIComponent(v)}`, headers: {} })),
   fc.tuple(fc.constantFrom(...LISTS), fc.integer({ min: 1001, max: 2_000_000_000 })).map(([p, n]) => ({ method: 'GET', path: `${p}?limit=${n}`, headers: {} })),
   fc.tuple(fc.constantFrom('/api/v1/files/seed', '/api/v1/regions'), fc.integer({ min: 1_000_000, max: Number.MAX_SAFE_INTEGER })).map(([p, n]) => ({ method: 'GET', path: `${p}?min_sequence=${n}`, headers: {} })),
-  fc.tuple(fc.constantFrom('state', 'strategy', 'region', 'code', 'cursor'), hostile).map(([k, h]) => ({ method: 'GET', path: `/api/v1/${k === 'code' ? 'rejections' : 'conflicts'}?${k}=${encodeURIComponent(h)}`, headers: {} })),
+  // A cursor is any base64url text (it names the key to start after), so a hostile one gets a character outside it.
+  fc.tuple(fc.constantFrom('state', 'strategy', 'region', 'code', 'cursor'), hostile).map(([k, h]) => ({ method: 'GET', path: `/api/v1/${k === 'code' ? 'rejections' : 'conflicts'}?${k}=${encodeURIComponent(k === 'cursor' ? `${h}~` : h)}`, headers: {} })),
   fc.tuple(fc.constantFrom(...LISTS), hostile).map(([p, h]) => ({ method: 'GET', path: `${p}?${encodeURIComponent(h)}=1`, headers: {} })),
   fc.integer({ min: 4097, max: 6000 }).map((n) => ({ method: 'GET', path: `/api/v1/effective-policy?path=${'a'.repeat(n)}`, headers: {} })),
 );
