@@ -5,13 +5,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { withTimeout } from '../../src/util/waitFor.js';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import * as E from 'fp-ts/lib/Either.js';
 import type { Coordinator } from '../../src/coordinator.js';
-import { openIdentityStore, type IdentityStore } from '../../src/store/identity.js';
+import type { IdentityStore } from '../../src/store/identity.js';
 import { readDoc } from '../support/markdown.js';
-import { quietLog, startInProcess, startStack, type Stack } from '../support/stack.js';
+import { startAuthStack } from '../support/rest.js';
+import { startInProcess, type Stack } from '../support/stack.js';
 
 const DOC = 'docs/rest.md';
 
@@ -63,11 +62,7 @@ describe(`${DOC}, executed`, () => {
   let token = '';
 
   before(async () => {
-    stack = await startStack({ JZSE_AUTH_ENABLED: 'true' });
-    const opened = await openIdentityStore({ url: null, dataDir: join(stack.dir, 'identity'), log: quietLog });
-    if (E.isLeft(opened)) throw new Error(opened.left);
-    store = opened.right;
-    token = (await store.bootstrapAdmin())?.token ?? '';
+    ({ stack, store, admin: { token } } = await startAuthStack());
     c = await startInProcess(stack, 'docs', {}, undefined, { identity: store });
   });
 

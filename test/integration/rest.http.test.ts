@@ -3,15 +3,13 @@
 // for the configured origins; request time by route template in the metrics.
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import * as E from 'fp-ts/lib/Either.js';
 import { pino } from 'pino';
 import { startCoordinator, type Coordinator } from '../../src/coordinator.js';
 import { createMetrics } from '../../src/observability/metrics.js';
-import { openIdentityStore, type IdentityStore } from '../../src/store/identity.js';
-import { restClient } from '../support/rest.js';
-import { quietLog, startStack, type Stack } from '../support/stack.js';
+import type { IdentityStore } from '../../src/store/identity.js';
+import { restClient, startAuthStack } from '../support/rest.js';
+import type { Stack } from '../support/stack.js';
 
 const ORIGIN = 'https://console.example';
 
@@ -25,11 +23,7 @@ describe('the REST API as an HTTP service', () => {
   let send: ReturnType<typeof restClient>;
 
   before(async () => {
-    stack = await startStack({ JZSE_AUTH_ENABLED: 'true' });
-    const opened = await openIdentityStore({ url: null, dataDir: join(stack.dir, 'identity'), log: quietLog });
-    if (E.isLeft(opened)) throw new Error(opened.left);
-    store = opened.right;
-    token = (await store.bootstrapAdmin())?.token ?? '';
+    ({ stack, store, admin: { token } } = await startAuthStack());
     const log = pino({ level: 'debug' }, new Writable({ write: (chunk: Buffer, _enc, done) => { lines.push(...chunk.toString().split('\n').filter(Boolean)); done(); } }));
     const config = { ...stack.config, coordinator: { ...stack.config.coordinator, id: 'http' }, rest: { ...stack.config.rest, cors_origins: [ORIGIN] } };
     c = await startCoordinator(config, { natsUrl: stack.nats.url, etcd: [stack.etcd.endpoint] }, log, metrics, { identity: store });

@@ -55,13 +55,19 @@ const must = <A>(e: E.Either<unknown, A>): A => {
   return e.right;
 };
 
-/** Two coordinators (a leads) on one stack with tokens on, and a token for each role ("region": eu-west). */
-export const startRestStack = async (env: Record<string, string> = {}): Promise<RestStack> => {
+/** A stack with tokens on, an embedded PGlite identity store in its folder, and the first admin's token. */
+export const startAuthStack = async (env: Record<string, string> = {}): Promise<{ stack: Stack; store: IdentityStore; admin: Issued }> => {
   const stack = await startStack({ JZSE_AUTH_ENABLED: 'true', ...env });
-  // One embedded PGlite store, shared by both in-process coordinators (as one PostgreSQL would be).
   const store = must(await openIdentityStore({ url: null, dataDir: join(stack.dir, 'identity'), log: quietLog }));
   const admin = await store.bootstrapAdmin();
   if (admin === undefined) throw new Error('no bootstrap admin');
+  return { stack, store, admin };
+};
+
+/** Two coordinators (a leads) on one stack with tokens on, and a token for each role ("region": eu-west). */
+export const startRestStack = async (env: Record<string, string> = {}): Promise<RestStack> => {
+  // One store, shared by both in-process coordinators (as one PostgreSQL would be).
+  const { stack, store, admin } = await startAuthStack(env);
   const token = async (name: string, grants: Parameters<IdentityStore['createPrincipal']>[0]['grants']): Promise<Issued> => {
     must(await store.createPrincipal({ name, kind: 'person', grants }));
     return must(await store.issueToken(name, { name: 'test', expiresAt: null }));
