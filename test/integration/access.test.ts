@@ -6,8 +6,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
-import { runCli } from '../../src/cli/program.js';
 import { findBinary } from '../../src/stack/processes.js';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -22,7 +20,7 @@ import { waitFor } from '../../src/util/waitFor.js';
 import { call, connectClients, healthClient, listServicesByReflection, type Clients, type Reply } from '../support/grpcClient.js';
 import { startPostgres, type Postgres } from '../support/postgres.js';
 import { quietLog, startInProcess, startStack, type Stack } from '../support/stack.js';
-import { jsonLines, jzse } from '../support/cli.js';
+import { jsonLines, jzse, runJzse } from '../support/cli.js';
 import { PRINCIPAL_HEADER } from '../../streams/principal.js';
 
 const ts = (iso: string) => ({ seconds: String(Math.floor(Date.parse(iso) / 1000)), nanos: 0 });
@@ -227,14 +225,9 @@ describe('access to the gRPC API', () => {
     const passwordFile = join(stack.dir, 'coordinator.password');
     writeFileSync(passwordFile, 'a-coordinator-password\n', { mode: 0o600 });
     const env = { ...process.env, ...stack.env, JZSE_CONFIG: undefined, JZSE_DATABASE_URL: pg.url, JZSE_NATS_USER: 'jzse-coordinator', JZSE_NATS_PASSWORD_FILE: passwordFile };
-    const collect = () => {
-      const w = Object.assign(new Writable({ write: (c: Buffer, _e, cb) => { w.text += c.toString(); cb(); } }), { text: '' });
-      return w;
-    };
-    const out = collect();
-    const err = collect();
-    const code = await runCli(['nats-config'], { stdout: out, stderr: err, env });
-    assert.equal(code, 0, err.text);
+    const { code, stdout, stderr } = await runJzse(['nats-config'], env);
+    assert.equal(code, 0, stderr);
+    const out = { text: stdout };
     for (const t of Object.values(tokens)) {
       assert.ok(out.text.includes(t.info.id), `a user for ${t.info.principal}`);
       assert.ok(!out.text.includes(t.token.slice(-43)), 'no secret');

@@ -9,11 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { runCli } from '../../src/cli/program.js';
+import { runJzse } from '../support/cli.js';
 import { TOKEN_PATTERN } from '../../src/auth/model.js';
 import { waitFor, withTimeout } from '../../src/util/waitFor.js';
 import { call, connectClients } from '../support/grpcClient.js';
-import { Writable } from 'node:stream';
 
 const dir = mkdtempSync(join(tmpdir(), 'jzse-first-start-'));
 const dataDir = join(dir, 'data');
@@ -47,18 +46,9 @@ const stop = async (): Promise<void> => {
   await withTimeout(exited, 45_000, 'the coordinator to stop');
 };
 
-class Collect extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _e: BufferEncoding, cb: () => void): void {
-    this.text += chunk.toString();
-    cb();
-  }
-}
 const jzse = async (...args: string[]) => {
-  const stdout = new Collect();
-  const stderr = new Collect();
-  const code = await runCli(['--json', ...args], { stdout, stderr, env: { ...env, JZSE_TOKEN: undefined } });
-  return { code, stdout: stdout.text, stderr: stderr.text, json: () => JSON.parse(stdout.text.trim().split('\n')[0] ?? 'null') as Record<string, unknown> };
+  const r = await runJzse(['--json', ...args], { ...env, JZSE_TOKEN: undefined });
+  return { ...r, json: () => JSON.parse(r.stdout.trim().split('\n')[0] ?? 'null') as Record<string, unknown> };
 };
 
 /** Every file under `root`, read as bytes (binary ones too: a token is ASCII wherever it lands). */
@@ -111,8 +101,8 @@ describe('the first start', () => {
     const listed = await jzse('--grpc', address, 'token', 'list', '--principal', 'ann');
     assert.equal(listed.stdout.trim().split('\n').length, 2, 'the old (revoked) and the new token');
     assert.ok(!listed.stdout.includes(annNew) && !listed.stdout.includes(annToken), 'a list never shows a secret');
-    const denied = await runCli(['--grpc', address, '--token', regionToken, 'principal', 'list'], { stdout: new Collect(), stderr: new Collect(), env });
-    assert.equal(denied, 4, 'a region token may not manage principals (exit 4: refused)');
+    const denied = await runJzse(['--grpc', address, '--token', regionToken, 'principal', 'list'], env);
+    assert.equal(denied.code, 4, 'a region token may not manage principals (exit 4: refused)');
 
     await stop();
     const second = await start();

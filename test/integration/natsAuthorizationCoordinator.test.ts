@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -17,7 +16,7 @@ import bcrypt from 'bcryptjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { pino } from 'pino';
 import type { Grant, NatsUser } from '../../src/auth/model.js';
-import { runCli } from '../../src/cli/program.js';
+import { runJzse } from '../support/cli.js';
 import { viewPrefix } from '../../src/config/derived.js';
 import { startCoordinator, type Coordinator } from '../../src/coordinator.js';
 import { inboxPrefix } from '../../src/nats/permissions.js';
@@ -47,13 +46,6 @@ type Example = {
   serveSyncRequests: (nc: NatsConnection, region: string, apply: (file: SyncFile) => Promise<void>, signal: AbortSignal) => Promise<void>;
 };
 
-class Collector extends Writable {
-  text = '';
-  override _write(chunk: string | Buffer, _e: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-}
 
 describe('a coordinator and two regions on nats-server 2.9 with the generated authorization', () => {
   const output: string[] = [];
@@ -146,14 +138,11 @@ describe('a coordinator and two regions on nats-server 2.9 with the generated au
   });
 
   const cli = async (token: string | undefined, args: string[]) => {
-    const stdout = new Collector();
-    const stderr = new Collector();
     const env: NodeJS.ProcessEnv = {
       PATH: process.env['PATH'], JZSE_NATS_URL: nats.server.url, JZSE_COORDINATOR_DATA_DIR: join(dir, 'cli'),
       ...(token === undefined ? {} : { JZSE_TOKEN: token }),
     };
-    const code = await runCli(args, { stdout, stderr, env });
-    return { code, stdout: stdout.text, stderr: stderr.text };
+    return runJzse(args, env);
   };
 
   test("jzse replay reads the stream with an auditor's token; a region's token and no token are refused", async () => {

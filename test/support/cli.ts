@@ -28,13 +28,16 @@ class Collector extends Writable {
 
 export type Terminal = { readonly stdout?: boolean; readonly stderr?: boolean; readonly columns?: number };
 
-/** Runs the CLI in this process; `terminal` makes stdout and/or stderr look like a TTY. */
-export const jzse = async (stack: Stack, args: readonly string[], terminal: Terminal = {}): Promise<CliResult> => {
+/** Runs the CLI in this process with this environment; `terminal` makes stdout and/or stderr look like a TTY. */
+export const runJzse = async (args: readonly string[], env: NodeJS.ProcessEnv, terminal: Terminal = {}): Promise<CliResult> => {
   const stdout = new Collector(terminal.stdout === true, terminal.columns);
   const stderr = new Collector(terminal.stderr === true, terminal.columns);
-  const code = await runCli(args, { stdout, stderr, env: cliEnv(stack) });
+  const code = await runCli(args, { stdout, stderr, env });
   return { code, stdout: stdout.text, stderr: stderr.text };
 };
+
+/** Runs the CLI in this process against a stack, as its user would (cliEnv). */
+export const jzse = (stack: Stack, args: readonly string[], terminal: Terminal = {}): Promise<CliResult> => runJzse(args, cliEnv(stack), terminal);
 
 /**
  * Runs bin/jzse as a child process from the stack's folder (not the package's), stdout piped. A
