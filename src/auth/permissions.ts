@@ -55,7 +55,8 @@ export const rolesWith = (p: Permission): Role[] => (Object.keys(ROLE_PERMISSION
 export const authorize = (caller: Caller, permission: Permission, region?: string): E.Either<string, true> => {
   if (caller.principal.grants.some((g) => grantGives(g, permission, REGION_SCOPED.has(permission) ? region : undefined))) return E.right(true);
   const own = caller.principal.grants.filter((g) => g.role === 'region' && g.region !== null).map((g) => g.region);
-  if (region !== undefined && REGION_SCOPED.has(permission) && own.length > 0 && caller.principal.grants.some((g) => ROLE_PERMISSIONS[g.role].includes(permission))) {
+  // A region grant holds every region-scoped permission: refused here, it was for another region.
+  if (region !== undefined && REGION_SCOPED.has(permission) && own.length > 0) {
     return E.left(`${caller.principal.name} acts for region ${own.join(', ')} only, not for ${region}`);
   }
   return E.left(`${caller.principal.name} may not ${permission} (needs the ${rolesWith(permission).join(' or ')} role)`);
