@@ -83,6 +83,7 @@ export const startCoordinator = async (
   await retrying(() => reader.start(), (err, attempt) => log.warn({ err, attempt }, 'cannot read the view from etcd yet; retrying'));
   metrics.readStreamFrom({ streamEnd: () => lastSequence(nats.jsm, config.nats.stream), checkpoint: () => reader.latest });
   const committed = new CommittedView();
+  metrics.readViewFrom(committed.get);
   const apiDeps = { appender, reader, log, metrics, waitTimeoutMs: config.grpc.wait_timeout, natsConnected: nats.connected, committed: committed.get };
   const gate = config.auth.enabled && authenticator !== undefined ? { authenticator } : null;
   const identityDeps = identity === undefined || authenticator === undefined ? undefined : { store: identity, authenticator, changed: options.onIdentityChanged ?? (() => undefined) };

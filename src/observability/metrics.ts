@@ -1,7 +1,10 @@
 // Prometheus metrics: the coordinator's own named jzse_*, Node's the standard process_* and nodejs_*
-// (deploy/README.md lists them all); one registry per coordinator so tests can run several.
+// (docs/observability.md lists them all); one registry per coordinator so tests can run several.
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { View } from '../../projections/view.js';
+import type { FenceRefusal } from '../etcd/fence.js';
+import { cachedReadings, REGION_STATES, type ViewReadings } from './viewReadings.js';
 
 /** What the stream gauges are read from at each scrape, on every instance, leader or not. */
 export type StreamSources = {
@@ -23,6 +26,13 @@ const within = <T>(p: Promise<T>, ms: number): Promise<T | undefined> => {
 /** Request handling times, gRPC and REST alike: from 100 µs (a cached point read) to 15 s (a long wait). */
 const HANDLING_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 15];
 
+/** Label values known in advance, exposed at 0 from the start so rate() and alerts see a series before the first one. */
+const OUTCOMES = ['applied', 'rejected'] as const;
+const TXN_REFUSALS: readonly FenceRefusal[] = ['fenced', 'checkpoint-moved'];
+/** Why recovery rebuilt a view (src/projector/recovery.ts takes only these). */
+export const REBUILD_REASONS = ['checkpoint ahead of the stream', 'checkpoint revision compacted'] as const;
+export type RebuildReason = (typeof REBUILD_REASONS)[number];
+
 export const createMetrics = (defaults = false) => {
   const registry = new Registry();
   // No prefix: the standard names (process_cpu_seconds_total, nodejs_heap_size_used_bytes, ...)
@@ -30,6 +40,26 @@ export const createMetrics = (defaults = false) => {
   if (defaults) collectDefaultMetrics({ register: registry });
   const registers = [registry];
   let sources: StreamSources | undefined;
+  let viewSource: (() => View | undefined) | undefined;
+  const readingsOf = cachedReadings();
+  /** A view-derived family is rewritten whole at each scrape (a deregistered region leaves it). */
+  const fromView = (write: (r: ViewReadings) => void) => (): void => {
+    const view = viewSource?.();
+    if (view !== undefined) write(readingsOf(view));
+  };
+  // The four per-region gauges are written together; each one's collect runs it (a few regions: cheap).
+  const readRegions = fromView((r) => {
+    for (const gauge of [metrics.regionState, metrics.regionLastSeen, metrics.regionStorageUsed, metrics.regionLoad]) gauge.reset();
+    for (const { region, state, lastSeen, storageUsedBytes, loadRatio } of r.regions) {
+      for (const s of REGION_STATES) metrics.regionState.set({ region, state: s }, s === state ? 1 : 0);
+      metrics.regionLastSeen.set({ region }, lastSeen);
+      metrics.regionStorageUsed.set({ region }, storageUsedBytes);
+      metrics.regionLoad.set({ region }, loadRatio);
+    }
+  });
+  const readConflicts = fromView((r) => {
+    for (const { status, strategy, count } of r.conflicts) metrics.conflicts.set({ status, strategy }, count);
+  });
   const readStreamEnd = async (): Promise<void> => {
     if (sources === undefined) return;
     const end = await within(sources.streamEnd(), STREAM_END_WAIT_MS);
@@ -43,6 +73,10 @@ export const createMetrics = (defaults = false) => {
     /** From now on, each scrape reads jzse_stream_last_seq and jzse_projector_checkpoint_seq from these. */
     readStreamFrom: (s: StreamSources): void => {
       sources = s;
+    },
+    /** From now on, each scrape reads the jzse_region_* and jzse_conflicts gauges from the view this returns. */
+    readViewFrom: (view: () => View | undefined): void => {
+      viewSource = view;
     },
     eventsAppended: new Counter({ name: 'jzse_events_appended_total', help: 'Events stored in the stream by this instance', labelNames: ['type', 'duplicate'], registers }),
     appendErrors: new Counter({ name: 'jzse_append_errors_total', help: 'Appends that JetStream did not acknowledge', registers }),
@@ -61,6 +95,41 @@ export const createMetrics = (defaults = false) => {
       buckets: HANDLING_BUCKETS,
       registers,
     }),
+    regionState: new Gauge({
+      name: 'jzse_region_state',
+      help: 'Per registered region, 1 for its state as readers see it (its report, or the coordinator\'s worse verdict from missed heartbeats), 0 for the others',
+      labelNames: ['region', 'state'],
+      registers,
+      collect: readRegions,
+    }),
+    regionLastSeen: new Gauge({
+      name: 'jzse_region_last_seen_timestamp_seconds',
+      help: 'Per registered region, the store time of its last heartbeat or registration (Unix seconds)',
+      labelNames: ['region'],
+      registers,
+      collect: readRegions,
+    }),
+    regionStorageUsed: new Gauge({
+      name: 'jzse_region_storage_used_bytes',
+      help: 'Per registered region, the storage it reported using in its last heartbeat',
+      labelNames: ['region'],
+      registers,
+      collect: readRegions,
+    }),
+    regionLoad: new Gauge({
+      name: 'jzse_region_load_ratio',
+      help: 'Per registered region, the load level (0 to 1) it reported in its last heartbeat',
+      labelNames: ['region'],
+      registers,
+      collect: readRegions,
+    }),
+    conflicts: new Gauge({
+      name: 'jzse_conflicts',
+      help: 'Conflicts in the view, by status (open: waiting for an operator) and strategy',
+      labelNames: ['status', 'strategy'],
+      registers,
+      collect: readConflicts,
+    }),
     httpSeconds: new Histogram({
       name: 'jzse_http_server_handling_seconds',
       help: 'REST requests served by this instance, by route template (never the raw URL) and HTTP status',
@@ -69,6 +138,9 @@ export const createMetrics = (defaults = false) => {
       registers,
     }),
   };
+  for (const outcome of OUTCOMES) metrics.eventsProjected.inc({ outcome }, 0);
+  for (const reason of TXN_REFUSALS) metrics.txnFailures.inc({ reason }, 0);
+  for (const reason of REBUILD_REASONS) metrics.rebuilds.inc({ reason }, 0);
   return metrics;
 };
 

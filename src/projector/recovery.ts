@@ -7,7 +7,7 @@ import { emptyView, type LogEntry, type View } from '../../projections/view.js';
 import { FencedError, type Fence } from '../etcd/fence.js';
 import type { ViewStore } from '../etcd/viewStore.js';
 import type { Logger } from '../observability/log.js';
-import type { Metrics } from '../observability/metrics.js';
+import type { Metrics, RebuildReason } from '../observability/metrics.js';
 
 /** Decoded entries fromSeq..toSeq, in batches. */
 export type Replay = (fromSeq: number, toSeq: number) => AsyncIterable<LogEntry[]>;
@@ -61,7 +61,7 @@ export const recoverView = async (
   const checkpoint = await store.readCheckpoint();
   const seq = checkpoint?.seq ?? 0;
 
-  const rebuild = async (reason: string): Promise<Recovered> => {
+  const rebuild = async (reason: RebuildReason): Promise<Recovered> => {
     const toSeq = Math.min(seq, streamLastSeq);
     log.warn({ checkpoint: seq, toSeq, reason }, 'rebuilding the view from the stream');
     metrics?.rebuilds.inc({ reason });
