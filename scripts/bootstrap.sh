@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `npm start` and `npm test` need, and only what is missing: Debian's nats-server,
-# etcd-server and etcd-client (as root, with apt-get), and the npm dependencies (npm ci).
+# etcd-server, etcd-client and prometheus (for promtool, which checks deploy/prometheus/ in the
+# tests) as root with apt-get, and the npm dependencies (npm ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,11 +11,16 @@ missing=()
 have nats-server || missing+=(nats-server)
 have etcd || missing+=(etcd-server)
 have etcdctl || missing+=(etcd-client)
+have promtool || missing+=(prometheus)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "bootstrap: installing ${missing[*]} with apt-get" >&2
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Only promtool was wanted: on a machine with systemd the package also starts a Prometheus server.
+    if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
+      systemctl disable --now prometheus >/dev/null 2>&1 || true
+    fi
   else
     echo "bootstrap: missing ${missing[*]}; install them (Debian: sudo apt-get install ${missing[*]}) and run again" >&2
     exit 1

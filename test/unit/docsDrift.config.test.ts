@@ -20,7 +20,7 @@ const EXAMPLE = 'jzse.example.yaml';
 const SCHEMA = 'src/config/schema.ts';
 /** Where keys are declared, defaulted and parsed: a use there is not a use. */
 const LOADING = [SCHEMA, 'src/config/load.ts'];
-const DOCS = ['README.md', 'deploy/README.md', 'docs/architecture.md', 'docs/events.md', 'docs/api.md', 'docs/cli.md', 'docs/capacity.md', 'bench/README.md'];
+const DOCS = ['README.md', 'deploy/README.md', 'docs/architecture.md', 'docs/events.md', 'docs/api.md', 'docs/cli.md', 'docs/capacity.md', 'docs/observability.md', 'bench/README.md'];
 
 const schemaKeys = Object.entries(ConfigCodec.props).flatMap(([section, codec]) => Object.keys(codec.props).map((key) => `${section}.${key}`)).sort();
 const keysOf = (o: Record<string, unknown>): string[] =>

@@ -1,4 +1,4 @@
-// deploy/README.md's metrics table against src/observability/metrics.ts: every documented metric is
+// docs/observability.md's metrics table against src/observability/metrics.ts: every documented metric is
 // registered (with the labels it shows), every registered one is documented, and every jzse_* metric
 // is set by some code path in src/ — a resolved inc/set/observe call on that very field, found with
 // the TypeScript checker. test/integration/docsDrift.metrics.test.ts reads /metrics under a workload.
@@ -10,7 +10,7 @@ import { createMetrics } from '../../src/observability/metrics.js';
 import { codeSpans, readDoc, tableUnder } from '../support/markdown.js';
 import { usage } from '../support/tsUsage.js';
 
-const DOC = 'deploy/README.md';
+const DOC = 'docs/observability.md';
 const SOURCE = 'src/observability/metrics.ts';
 const SETTERS = new Set(['inc', 'dec', 'set', 'observe', 'startTimer', 'setToCurrentTime', 'reset', 'zero', 'remove']);
 
