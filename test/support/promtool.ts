@@ -5,9 +5,9 @@ import { existsSync } from 'node:fs';
 
 const CANDIDATES = ['/usr/bin/promtool', '/usr/local/bin/promtool'];
 
-export const promtoolPath = (): string => {
-  const onPath = spawnSync('sh', ['-c', 'command -v promtool'], { encoding: 'utf8' }).stdout.trim();
-  const found = onPath !== '' ? onPath : CANDIDATES.find((p) => existsSync(p));
+export const promtoolPath = (env: NodeJS.ProcessEnv = process.env, candidates: readonly string[] = CANDIDATES): string => {
+  const onPath = (spawnSync('/bin/sh', ['-c', 'command -v promtool || true'], { encoding: 'utf8', env }).stdout ?? '').trim();
+  const found = onPath !== '' ? onPath : candidates.find((p) => existsSync(p));
   if (found === undefined) {
     throw new Error('promtool not found: run `bash scripts/bootstrap.sh` (as root it installs Debian\'s `prometheus` package, which has promtool), or `sudo apt-get install prometheus`');
   }

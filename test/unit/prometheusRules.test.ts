@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { readDoc } from '../support/markdown.js';
 import { ALERTS_FILE, alertRules, exposedNames, metricNamesIn, recordedNames } from '../support/promql.js';
-import { promtool } from '../support/promtool.js';
+import { promtool, promtoolPath } from '../support/promtool.js';
 import { ROOT } from '../support/tsUsage.js';
 
 const DIR = join(ROOT, 'deploy/prometheus');
@@ -21,6 +21,10 @@ type RuleTests = { tests: Array<{ alert_rule_test?: Array<{ alertname: string; e
 describe(ALERTS_FILE, () => {
   const rules = alertRules().groups.flatMap((g) => g.rules);
   const alerts = rules.filter((r) => r.alert !== undefined);
+
+  test('without promtool the rule tests fail and say how to install it (they never skip)', () => {
+    assert.throws(() => promtoolPath({ PATH: '/nonexistent' }, []), /promtool not found: run `bash scripts\/bootstrap.sh`.*apt-get install prometheus/);
+  });
 
   test('promtool check rules: valid', () => {
     assert.match(promtool(['check', 'rules', 'alerts.yml'], DIR), /SUCCESS: \d+ rules found/);
