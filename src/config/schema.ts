@@ -25,14 +25,19 @@ const text = (what: string, pattern: RegExp) => t.refinement(t.string, (s): bool
 const atMost = (ms: number) => t.refinement(Duration, (d): boolean => d >= 0 && d <= ms, `duration of at most ${ms}ms`);
 const OptionalPath = t.union([text('non-empty path', /./), t.null]);
 
-const Url = (schemes: string[]) =>
-  t.refinement(t.string, (s): boolean => {
-    try {
-      return schemes.includes(new URL(s).protocol.replace(/:$/, ''));
-    } catch {
-      return false;
-    }
-  }, `URL (${schemes.join(' or ')})`);
+const isUrl = (schemes: string[], s: string): boolean => {
+  try {
+    return schemes.includes(new URL(s).protocol.replace(/:$/, ''));
+  } catch {
+    return false;
+  }
+};
+const Url = (schemes: string[]) => t.refinement(t.string, (s): boolean => isUrl(schemes, s), `URL (${schemes.join(' or ')})`);
+
+/** Comma-separated server URLs, e.g. the seeds of a NATS cluster (src/nats/connection.ts splits them). */
+export const urlList = (s: string): string[] => s.split(',').map((u) => u.trim());
+const UrlList = (schemes: string[]) =>
+  t.refinement(t.string, (s): boolean => urlList(s).every((u) => isUrl(schemes, u)), `URL (${schemes.join(' or ')}), or several separated by commas`);
 
 export const ConfigCodec = t.type({
   coordinator: t.type({
@@ -48,7 +53,8 @@ export const ConfigCodec = t.type({
     lease_ttl: Duration,
   }),
   nats: t.type({
-    url: t.union([Url(['nats', 'tls']), t.null]),
+    // One server, or several of a cluster (comma-separated): the client starts from any that answers.
+    url: t.union([UrlList(['nats', 'tls']), t.null]),
     stream: text('stream name of A-Z a-z 0-9 _ -', /^[A-Za-z0-9_-]{1,64}$/),
     replicas: int(1, 5),
     duplicate_window: Duration,
