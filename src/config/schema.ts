@@ -44,6 +44,8 @@ export const ConfigCodec = t.type({
     id: text('name of 1-64 chars of A-Z a-z 0-9 . _ -', /^[A-Za-z0-9._-]{1,64}$/),
     data_dir: text('non-empty path', /./),
     metrics_port: int(0, 65535),
+    // 127.0.0.1 unless a scraper on another host (a Prometheus container or pod) must reach it.
+    metrics_host: text('host name or IP address', /^[A-Za-z0-9.:[\]-]+$/),
     log_level: t.keyof({ fatal: null, error: null, warn: null, info: null, debug: null, trace: null }),
   }),
   etcd: t.type({
@@ -117,7 +119,7 @@ export type Config = t.TypeOf<typeof ConfigCodec>;
 
 /** Raw defaults, in the same form a YAML file would give them. */
 export const DEFAULTS = {
-  coordinator: { id: 'coordinator-1', data_dir: '.jzse', metrics_port: 9464, log_level: 'info' },
+  coordinator: { id: 'coordinator-1', data_dir: '.jzse', metrics_port: 9464, metrics_host: '127.0.0.1', log_level: 'info' },
   // No endpoints / url: start etcd and nats-server as child processes (the embedded local stack).
   etcd: { endpoints: [], dial_timeout: '5s', prefix: '/jzse', lease_ttl: '5s' },
   // user null: no credentials, or with the embedded server and auth on, `jzse-coordinator` with the
