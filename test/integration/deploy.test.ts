@@ -19,6 +19,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { DEFAULTS } from '../../src/config/schema.js';
 import { checkNatsConfig, supportsSyncAlways } from '../../src/stack/natsCheck.js';
 import { etcdBinary } from '../../src/stack/processes.js';
+import { strictProblems, type Manifest } from '../support/k8sStrict.js';
 
 const run = promisify(execFile);
 const DEPLOY = 'deploy';
@@ -135,6 +136,24 @@ describe('deploy/kubernetes against the Kubernetes schemas', () => {
       assert.ok(model !== undefined, `${file}: no schema for ${key}`);
       assert.doesNotThrow(() => model(doc).validate(), `${file}: ${key} ${doc.metadata.name}`);
     }
+  });
+
+  const strict = (docs: ReadonlyArray<{ file: string; doc: Workload & Record<string, unknown> }>): Manifest[] =>
+    docs.map(({ file, doc }) => ({ label: `${file} ${doc.kind} ${doc.metadata.name}`, apiVersion: String(doc['apiVersion']), kind: doc.kind, doc }));
+
+  test('no field the Kubernetes types do not declare (the schemas allow unknown ones; the API server would drop them)', () => {
+    assert.deepEqual(strictProblems(strict(manifests)), []);
+  });
+
+  test('the strict check catches a misspelt field', () => {
+    const broken = structuredClone(manifests.find(({ doc }) => doc.kind === 'Deployment'));
+    assert.ok(broken !== undefined);
+    const c = broken.doc.spec.template?.spec.containers[0] as unknown as Record<string, unknown>;
+    c['readinessprobe'] = c['readinessProbe'];
+    delete c['readinessProbe'];
+    const problems = strictProblems(strict([broken]));
+    assert.equal(problems.length, 1, problems.join('\n'));
+    assert.match(problems[0] ?? '', /kubernetes\/coordinator\.yaml Deployment jzse-coordinator: .*'"readinessprobe"' does not exist in type 'IContainer'/);
   });
 
   test('the schemas catch a wrong manifest (a port that is not a number)', () => {
