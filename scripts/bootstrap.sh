@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what `npm start` and `npm test` need, and only what is missing: Debian's nats-server,
-# etcd-server and etcd-client (as root, with apt-get), and the npm dependencies (npm ci).
+# etcd-server, etcd-client and prometheus (for promtool) (as root, with apt-get), and the npm dependencies (npm ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,8 @@ missing=()
 have nats-server || missing+=(nats-server)
 have etcd || missing+=(etcd-server)
 have etcdctl || missing+=(etcd-client)
+# promtool (Debian's prometheus package): the deploy tests check the Prometheus configuration with it.
+have promtool || missing+=(prometheus)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "bootstrap: installing ${missing[*]} with apt-get" >&2
