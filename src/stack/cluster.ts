@@ -79,7 +79,8 @@ const jetStreamFormed = async (servers: readonly NatsServer[]): Promise<string |
 };
 
 const startNatsCluster = async (dir: string, syncAlways: boolean): Promise<NatsServer[]> => {
-  const [client, monitor, route] = [await ports(SIZE), await ports(SIZE), await ports(SIZE)];
+  const all = await ports(3 * SIZE);
+  const [client, monitor, route] = [all.slice(0, SIZE), all.slice(SIZE, 2 * SIZE), all.slice(2 * SIZE)];
   const servers = await Promise.all(Array.from({ length: SIZE }, (_, i) => startNatsServer(
     join(dir, `nats-${i + 1}`),
     { client: client[i] ?? 0, monitor: monitor[i] ?? 0 },
@@ -90,7 +91,8 @@ const startNatsCluster = async (dir: string, syncAlways: boolean): Promise<NatsS
 };
 
 const startEtcdCluster = async (dir: string): Promise<EtcdServer[]> => {
-  const [client, peer] = [await ports(SIZE), await ports(SIZE)];
+  const all = await ports(2 * SIZE);
+  const [client, peer] = [all.slice(0, SIZE), all.slice(SIZE)];
   const initialCluster = peer.map((p, i) => `e${i + 1}=http://127.0.0.1:${p}`).join(',');
   // Together: a member reports healthy only once a quorum has elected a leader.
   return Promise.all(Array.from({ length: SIZE }, (_, i) => startEtcd(
@@ -130,7 +132,7 @@ export const startCluster = async (o: ClusterOptions): Promise<Cluster> => {
   if (!Number.isInteger(count) || count < 2 || count > 3) throw new Error(`coordinators: expected 2 or 3, got ${count}`);
   mkdirSync(o.dir, { recursive: true });
   // PostgreSQL runs as the `postgres` user under root: it must be able to pass through our folder.
-  chmodSync(o.dir, 0o711);
+  if (process.getuid?.() === 0) chmodSync(o.dir, 0o711);
   const started: ServerProcess[] = [];
   const stopAll = async (): Promise<void> => {
     // Reverse start order: coordinators resign before the servers they use go away.
