@@ -14,6 +14,7 @@ export const CLUSTER_NAME = 'jzse';
 const SIZE = 3;
 /** A JetStream cluster elects its meta leader within seconds; bounded well above that. */
 const FORMED_BOUND_MS = 60_000;
+const COORDINATOR_READY_MS = 90_000;
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
 export type ClusterCoordinator = ServerProcess & {
@@ -122,6 +123,9 @@ const startClusterCoordinator = async (dir: string, id: string, env: Readonly<Re
       JZSE_COORDINATOR_METRICS_PORT: String(metrics),
     },
     ready: httpReady(`${base}/readyz`, (body) => body.includes('"ready":true')),
+    // tsx compiles it at start, and the streams may need a retry (see startCluster): on a loaded
+    // machine that outlasts the servers' 30 s.
+    readyTimeoutMs: COORDINATOR_READY_MS,
   });
   return { ...server, id, grpc: `127.0.0.1:${grpc}`, rest: base, metrics: `http://127.0.0.1:${metrics}/metrics`, log: join(own, `${id}.log`) };
 };

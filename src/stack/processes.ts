@@ -67,6 +67,8 @@ export type Spec = {
   ready: { what: string; check: () => Promise<boolean> };
   /** Run as this user (PostgreSQL refuses to run as root). */
   user?: { uid: number; gid: number };
+  /** How long it may take to become ready (default 30 s). */
+  readyTimeoutMs?: number;
   /** Its environment and working folder (default: ours). */
   env?: NodeJS.ProcessEnv;
   cwd?: string;
@@ -140,7 +142,7 @@ export const manage = async (spec: Spec): Promise<ServerProcess> => {
         if (proc.exitCode !== null) throw new Error(`${spec.name} exited with ${proc.exitCode}; see ${join(spec.dir, `${spec.name}.log`)}`);
         return spec.ready.check();
       },
-      { timeoutMs: 30_000, what: `${spec.name} to become ${spec.ready.what}` },
+      { timeoutMs: spec.readyTimeoutMs ?? 30_000, what: `${spec.name} to become ${spec.ready.what}` },
     );
   };
 
