@@ -207,9 +207,16 @@ describe('deploy/kubernetes against the Kubernetes schemas', () => {
 });
 
 describe('the coordinators\' environments are valid configurations', () => {
+  /** Valid, and pointed at every member of both clusters, with the stream at replicas 3. */
   const loads = (env: Record<string, string>): void => {
     const loaded = loadConfig({ ...env, JZSE_CONFIG: undefined }, join(tmpdir(), 'jzse-no-config-file.yaml'));
     assert.ok(E.isRight(loaded), E.isLeft(loaded) ? loaded.left.join('\n') : '');
+    const { config } = loaded.right;
+    assert.equal(config.nats.url?.split(',').length, 3);
+    assert.equal(config.nats.replicas, 3);
+    assert.equal(config.etcd.endpoints.length, 3);
+    assert.equal(config.database.url !== null && config.auth.enabled, true);
+    assert.deepEqual([config.grpc.host, config.rest.host, config.coordinator.metrics_host], ['0.0.0.0', '0.0.0.0', '0.0.0.0']);
   };
   /** What the Dockerfile sets, under everything else. */
   const image = Object.fromEntries([...read('Dockerfile').matchAll(/(JZSE_[A-Z_]+)=(\S+)/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
