@@ -11,6 +11,7 @@ missing=()
 have nats-server || missing+=(nats-server)
 have etcd || missing+=(etcd-server)
 have etcdctl || missing+=(etcd-client)
+# promtool (Debian's prometheus package): the deploy tests check the Prometheus configuration with it.
 have promtool || missing+=(prometheus)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

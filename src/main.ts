@@ -86,8 +86,8 @@ const main = async (): Promise<void> => {
     await authorized.apply(await users());
     void authorized.follow(users, { intervalMs: 1000, signal: following.signal });
   }
-  const server = config.coordinator.metrics_port === 0 ? undefined : await serveMetrics(metrics, config.coordinator.metrics_port);
-  log.info({ grpc: `${config.grpc.host}:${coordinator.api.port}`, rest: `http://${config.rest.host}:${coordinator.rest.port}`, nats: natsUrl, etcd: etcdEndpoints, metrics: server ? `http://127.0.0.1:${config.coordinator.metrics_port}/metrics` : 'off' }, 'coordinator ready');
+  const server = config.coordinator.metrics_port === 0 ? undefined : await serveMetrics(metrics, config.coordinator.metrics_port, config.coordinator.metrics_host);
+  log.info({ grpc: `${config.grpc.host}:${coordinator.api.port}`, rest: `http://${config.rest.host}:${coordinator.rest.port}`, nats: natsUrl, etcd: etcdEndpoints, metrics: server ? `http://${config.coordinator.metrics_host}:${config.coordinator.metrics_port}/metrics` : 'off' }, 'coordinator ready');
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {

@@ -6,7 +6,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Etcd3 } from 'etcd3';
 import * as E from 'fp-ts/lib/Either.js';
 import { loadConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
+import { urlList, type Config } from '../config/schema.js';
 import { failed, notFound, usage } from './errors.js';
 import { parseToken } from '../auth/model.js';
 import { configuredCredentials } from '../nats/credentials.js';
@@ -117,7 +117,7 @@ export class AuditContext {
     let nc: NatsConnection;
     try {
       nc = await connect({
-        servers: url, name: 'jzse-cli', timeout: 5000, maxReconnectAttempts: 5, reconnectTimeWait: 250,
+        servers: urlList(url), name: 'jzse-cli', timeout: 5000, maxReconnectAttempts: 5, reconnectTimeWait: 250,
         ...(login === undefined ? {} : { user: login.user, pass: login.pass }),
         ...(login?.inboxPrefix === undefined ? {} : { inboxPrefix: login.inboxPrefix }),
       });

@@ -126,7 +126,7 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(run with --help for usage and an example)')
     .option('--config <file>', 'configuration file (default: $JZSE_CONFIG or ./jzse.yaml)')
-    .option('--nats-url <url>', 'NATS server, e.g. nats://127.0.0.1:4222 (overrides nats.url / JZSE_NATS_URL)')
+    .option('--nats-url <url>', 'NATS server, e.g. nats://127.0.0.1:4222, or a cluster\'s comma-separated (overrides nats.url / JZSE_NATS_URL)')
     .option('--etcd <endpoints>', 'etcd endpoints, comma-separated (overrides etcd.endpoints / JZSE_ETCD_ENDPOINTS)')
     .option('--etcd-prefix <prefix>', "the coordinator's etcd prefix (overrides etcd.prefix / JZSE_ETCD_PREFIX)")
     .option('--stream <name>', 'event stream (overrides nats.stream / JZSE_NATS_STREAM)')

@@ -25,20 +25,27 @@ const text = (what: string, pattern: RegExp) => t.refinement(t.string, (s): bool
 const atMost = (ms: number) => t.refinement(Duration, (d): boolean => d >= 0 && d <= ms, `duration of at most ${ms}ms`);
 const OptionalPath = t.union([text('non-empty path', /./), t.null]);
 
-const Url = (schemes: string[]) =>
-  t.refinement(t.string, (s): boolean => {
-    try {
-      return schemes.includes(new URL(s).protocol.replace(/:$/, ''));
-    } catch {
-      return false;
-    }
-  }, `URL (${schemes.join(' or ')})`);
+const isUrl = (schemes: string[], s: string): boolean => {
+  try {
+    return schemes.includes(new URL(s).protocol.replace(/:$/, ''));
+  } catch {
+    return false;
+  }
+};
+const Url = (schemes: string[]) => t.refinement(t.string, (s): boolean => isUrl(schemes, s), `URL (${schemes.join(' or ')})`);
+
+/** Comma-separated server URLs, e.g. the seeds of a NATS cluster (src/nats/connection.ts splits them). */
+export const urlList = (s: string): string[] => s.split(',').map((u) => u.trim());
+const UrlList = (schemes: string[]) =>
+  t.refinement(t.string, (s): boolean => urlList(s).every((u) => isUrl(schemes, u)), `URL (${schemes.join(' or ')}), or several separated by commas`);
 
 export const ConfigCodec = t.type({
   coordinator: t.type({
     id: text('name of 1-64 chars of A-Z a-z 0-9 . _ -', /^[A-Za-z0-9._-]{1,64}$/),
     data_dir: text('non-empty path', /./),
     metrics_port: int(0, 65535),
+    // 127.0.0.1 unless a scraper on another host (a Prometheus container or pod) must reach it.
+    metrics_host: text('host name or IP address', /^[A-Za-z0-9.:[\]-]+$/),
     log_level: t.keyof({ fatal: null, error: null, warn: null, info: null, debug: null, trace: null }),
   }),
   etcd: t.type({
@@ -48,7 +55,8 @@ export const ConfigCodec = t.type({
     lease_ttl: Duration,
   }),
   nats: t.type({
-    url: t.union([Url(['nats', 'tls']), t.null]),
+    // One server, or several of a cluster (comma-separated): the client starts from any that answers.
+    url: t.union([UrlList(['nats', 'tls']), t.null]),
     stream: text('stream name of A-Z a-z 0-9 _ -', /^[A-Za-z0-9_-]{1,64}$/),
     replicas: int(1, 5),
     duplicate_window: Duration,
@@ -111,7 +119,7 @@ export type Config = t.TypeOf<typeof ConfigCodec>;
 
 /** Raw defaults, in the same form a YAML file would give them. */
 export const DEFAULTS = {
-  coordinator: { id: 'coordinator-1', data_dir: '.jzse', metrics_port: 9464, log_level: 'info' },
+  coordinator: { id: 'coordinator-1', data_dir: '.jzse', metrics_port: 9464, metrics_host: '127.0.0.1', log_level: 'info' },
   // No endpoints / url: start etcd and nats-server as child processes (the embedded local stack).
   etcd: { endpoints: [], dial_timeout: '5s', prefix: '/jzse', lease_ttl: '5s' },
   // user null: no credentials, or with the embedded server and auth on, `jzse-coordinator` with the

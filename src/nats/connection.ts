@@ -2,6 +2,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from '../observability/log.js';
 import type { NatsCredentials } from './credentials.js';
+import { urlList } from '../config/schema.js';
 
 export type Nats = {
   nc: NatsConnection;
@@ -14,10 +15,11 @@ export type Nats = {
 /**
  * Connects and keeps reconnecting forever: a coordinator outlives nats-server restarts. With
  * `credentials` (src/nats/credentials.ts) it logs in as that user; a wrong password is refused at once.
+ * `url` may name several servers of a cluster, comma-separated (nats.url).
  */
 export const connectNats = async (url: string, name: string, log?: Logger, credentials?: NatsCredentials): Promise<Nats> => {
   const nc = await connect({
-    servers: url,
+    servers: urlList(url),
     name,
     ...(credentials === undefined ? {} : { user: credentials.user, pass: credentials.pass }),
     maxReconnectAttempts: -1,

@@ -146,7 +146,7 @@ export const createMetrics = (defaults = false) => {
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
-export const serveMetrics = (metrics: Metrics, port: number): Promise<Server> =>
+export const serveMetrics = (metrics: Metrics, port: number, host = '127.0.0.1'): Promise<Server> =>
   new Promise((resolve, reject) => {
     const server = createServer((req, res) => {
       if (req.url === '/metrics') {
@@ -159,5 +159,5 @@ export const serveMetrics = (metrics: Metrics, port: number): Promise<Server> =>
       }
     });
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve(server));
+    server.listen(port, host, () => resolve(server));
   });

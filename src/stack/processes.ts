@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { waitFor, withTimeout } from '../util/waitFor.js';
-import { AUTHORIZATION_FILE, writeNatsServerConfig, writePrivateFile } from './natsConfig.js';
+import { AUTHORIZATION_FILE, writeNatsServerConfig, writePrivateFile, type NatsClusterSettings } from './natsConfig.js';
 
 /** How long a server may take to exit once signalled (etcd and nats-server need well under a second). */
 const EXIT_BOUND_MS = 15_000;
@@ -67,13 +67,18 @@ export type Spec = {
   ready: { what: string; check: () => Promise<boolean> };
   /** Run as this user (PostgreSQL refuses to run as root). */
   user?: { uid: number; gid: number };
+  /** How long it may take to become ready (default 30 s). */
+  readyTimeoutMs?: number;
+  /** Its environment and working folder (default: ours). */
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
   /** The polite stop (SIGTERM unless the server reads it otherwise: PostgreSQL's fast shutdown is SIGINT). */
   stopSignal?: NodeJS.Signals;
   /** Its workers outlive it when it is killed (PostgreSQL's backends): SIGKILL takes them too and waits for them. */
   killChildren?: boolean;
 };
 
-const httpReady = (url: string, check: (body: string) => boolean): Spec['ready'] => ({ what: `healthy at ${url}`, check: () => healthy(url, check) });
+export const httpReady = (url: string, check: (body: string) => boolean): Spec['ready'] => ({ what: `healthy at ${url}`, check: () => healthy(url, check) });
 
 /** Linux: the processes whose parent is `pid` (from /proc), and whether one is still running. */
 const childrenOf = (pid: number): number[] =>
@@ -96,6 +101,14 @@ const running = (pid: number): boolean => {
 };
 
 const live = new Set<ChildProcess>();
+let ownGroups = false;
+/**
+ * From now on, children get their own process group: a terminal's Ctrl-C then reaches only this
+ * process, which stops them in order (`npm run cluster`: coordinators before the servers they use).
+ */
+export const detachChildren = (): void => {
+  ownGroups = true;
+};
 process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
@@ -115,7 +128,7 @@ export const manage = async (spec: Spec): Promise<ServerProcess> => {
 
   const start = async (): Promise<void> => {
     const log = openSync(join(spec.dir, `${spec.name}.log`), 'a');
-    const proc = spawn(spec.command, spec.args, { stdio: ['ignore', log, log], ...spec.user });
+    const proc = spawn(spec.command, spec.args, { stdio: ['ignore', log, log], ...spec.user, ...(spec.env === undefined ? {} : { env: spec.env }), ...(spec.cwd === undefined ? {} : { cwd: spec.cwd }), detached: ownGroups });
     closeSync(log);
     child = proc;
     live.add(proc);
@@ -129,7 +142,7 @@ export const manage = async (spec: Spec): Promise<ServerProcess> => {
         if (proc.exitCode !== null) throw new Error(`${spec.name} exited with ${proc.exitCode}; see ${join(spec.dir, `${spec.name}.log`)}`);
         return spec.ready.check();
       },
-      { timeoutMs: 30_000, what: `${spec.name} to become ${spec.ready.what}` },
+      { timeoutMs: spec.readyTimeoutMs ?? 30_000, what: `${spec.name} to become ${spec.ready.what}` },
     );
   };
 
@@ -225,25 +238,36 @@ const configLoadTime = async (monitor: number): Promise<string | undefined> => (
  * Starts nats-server on loopback. Without `authorization`, from flags as always (anyone may connect);
  * with it, from a configuration file in `dir` that includes the block (src/stack/natsConfig.ts).
  */
-export const startNatsServer = async (dir: string, ports?: { client: number; monitor: number }, options?: { authorization?: string }): Promise<NatsServer> => {
+export type NatsServerOptions = {
+  readonly authorization?: string;
+  /** A member of a loopback JetStream cluster (src/stack/cluster.ts). */
+  readonly cluster?: NatsClusterSettings;
+  readonly syncAlways?: boolean;
+};
+
+export const natsServerBinary = (): string => process.env['JZSE_NATS_SERVER_BIN'] ?? findBinary('nats-server');
+
+export const startNatsServer = async (dir: string, ports?: { client: number; monitor: number }, options?: NatsServerOptions): Promise<NatsServer> => {
   const client = ports?.client ?? (await freePort());
   const monitor = ports?.monitor ?? (await freePort());
   const storeDir = join(dir, 'jetstream');
   const authorization = options?.authorization;
   let args = ['-a', '127.0.0.1', '-p', String(client), '-m', String(monitor), '-js', '-sd', storeDir];
-  if (authorization !== undefined) {
-    const file = writeNatsServerConfig(dir, { client, monitor, storeDir }, authorization);
+  if (authorization !== undefined || options?.cluster !== undefined || options?.syncAlways === true) {
+    const settings = { client, monitor, storeDir, ...(options?.cluster === undefined ? {} : { cluster: options.cluster }), ...(options?.syncAlways === undefined ? {} : { syncAlways: options.syncAlways }) };
+    const file = writeNatsServerConfig(dir, settings, authorization);
     if (E.isLeft(file)) throw new Error(`nats-server: ${file.left}`);
     args = ['-c', file.right];
   }
+  const name = options?.cluster === undefined ? 'nats-server' : `nats-server-${options.cluster.serverName}`;
   const server = await manage({
-    name: 'nats-server',
-    command: process.env['JZSE_NATS_SERVER_BIN'] ?? findBinary('nats-server'),
+    name,
+    command: natsServerBinary(),
     args,
     dir,
     ready: httpReady(`http://127.0.0.1:${monitor}/healthz?js-enabled-only=true`, (body) => body.includes('ok')),
   });
-  const logFile = join(dir, 'nats-server.log');
+  const logFile = join(dir, `${name}.log`);
   const reload = async (): Promise<E.Either<string, void>> => {
     if (authorization === undefined) return E.left('nats-server was started without a configuration file: nothing to reload');
     const now = await varz(monitor);
@@ -276,19 +300,27 @@ export const startNatsServer = async (dir: string, ports?: { client: number; mon
 
 export type EtcdServer = ServerProcess & { readonly endpoint: string; readonly port: number };
 
-export const startEtcd = async (dir: string, ports?: { client: number; peer: number }): Promise<EtcdServer> => {
+/** One member of a loopback etcd cluster: its name and every member's `name=peer URL` (src/stack/cluster.ts). */
+export type EtcdMember = { readonly name: string; readonly initialCluster: string; readonly token: string };
+
+export const etcdBinary = (): string => process.env['JZSE_ETCD_BIN'] ?? findBinary('etcd');
+
+export const startEtcd = async (dir: string, ports?: { client: number; peer: number }, member?: EtcdMember): Promise<EtcdServer> => {
   const client = ports?.client ?? (await freePort());
   const peer = ports?.peer ?? (await freePort());
   const clientUrl = `http://127.0.0.1:${client}`;
   const peerUrl = `http://127.0.0.1:${peer}`;
+  const name = member?.name ?? 'jzse';
   const server = await manage({
-    name: 'etcd',
-    command: process.env['JZSE_ETCD_BIN'] ?? findBinary('etcd'),
+    name: member === undefined ? 'etcd' : `etcd-${name}`,
+    command: etcdBinary(),
     args: [
-      '--name', 'jzse', '--data-dir', join(dir, 'etcd-data'),
+      '--name', name, '--data-dir', join(dir, 'etcd-data'),
       '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl,
       '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl,
-      '--initial-cluster', `jzse=${peerUrl}`,
+      '--initial-cluster', member?.initialCluster ?? `jzse=${peerUrl}`,
+      // Read only when the data folder is new: a restarted member rejoins from its own data.
+      ...(member === undefined ? [] : ['--initial-cluster-state', 'new', '--initial-cluster-token', member.token]),
       '--auto-compaction-mode', 'periodic', '--auto-compaction-retention', '1h',
       '--logger', 'zap', '--log-outputs', 'stderr',
     ],
